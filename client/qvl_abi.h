@@ -1,0 +1,131 @@
+/*
+ * qvl_abi.h - the public contract between qvlmemfs and its users.
+ *
+ * Everything a program needs to talk to a mounted qvlmemfs without linking
+ * daemon code: the extended-attribute names, the values they accept, and the
+ * dtype table (name -> element size).  The daemon and libqvlmem both include
+ * this header; nothing in it allocates, prints or does I/O.
+ *
+ * A dtype is described by a block: `block_elems` elements stored in
+ * `block_bytes` bytes.  Plain types have a block of one element; quantized
+ * GGML-style types (q8_0, q4_0) store 32 elements with one f16 scale.
+ * A tensor of N elements therefore occupies N / block_elems * block_bytes
+ * bytes, and N must be a multiple of block_elems.
+ */
+#ifndef QVL_ABI_H
+#define QVL_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define QVL_ABI_VERSION 1
+
+/* Extended attributes (all in the user. namespace). */
+#define QVL_XATTR_PREFIX "user.qvl."
+#define QVL_XATTR_DTYPE "user.qvl.dtype"       /* rw: a name from the dtype table */
+#define QVL_XATTR_SHAPE "user.qvl.shape"       /* rw: "d0,d1,...", up to QVL_MAX_DIMS */
+#define QVL_XATTR_TIER "user.qvl.tier"         /* rw: read "ram" or "ram:25%,nvme:75%"; write: move now */
+#define QVL_XATTR_PIN "user.qvl.pin"           /* rw: gpu | ram | none */
+#define QVL_XATTR_LIFETIME "user.qvl.lifetime" /* rw: persistent | session | volatile */
+#define QVL_XATTR_TTL "user.qvl.ttl"           /* rw: seconds after last access, 0 = never */
+#define QVL_XATTR_PRIORITY "user.qvl.priority" /* rw: 0..9, higher stays longer */
+#define QVL_XATTR_ADVICE "user.qvl.advice"     /* w:  willneed | dontneed | sequential | random */
+#define QVL_XATTR_CODEC "user.qvl.codec"       /* rw: auto | none | zstd | shuffle-zstd | q8_0 | f8e4m3 */
+#define QVL_XATTR_STORED "user.qvl.stored"     /* r:  "ram:BYTES[,nvme:BYTES]" after compression */
+#define QVL_XATTR_CHECKSUM "user.qvl.checksum" /* r:  xxh3-64 of the content, 16 hex digits */
+#define QVL_XATTR_CUDA_IPC "user.qvl.cuda_ipc" /* r:  on the GPU tier only */
+
+#define QVL_MAX_DIMS 8
+#define QVL_PRIORITY_MAX 9
+#define QVL_PRIORITY_DEFAULT 5
+
+/* The name of the read-only control directory at the mount root. */
+#define QVL_CTL_DIR ".qvl"
+
+struct qvl_dtype_info {
+	const char *name;
+	uint16_t block_elems; /* elements per block */
+	uint16_t block_bytes; /* bytes per block */
+	uint8_t elem_bits;    /* width of one plain element, 0 for block types */
+};
+
+/* Indexed by enum qvl_dtype; QVL_DTYPE_NONE means "not set". */
+enum qvl_dtype {
+	QVL_DTYPE_NONE = 0,
+	QVL_DTYPE_BF16,
+	QVL_DTYPE_F16,
+	QVL_DTYPE_F32,
+	QVL_DTYPE_F64,
+	QVL_DTYPE_I8,
+	QVL_DTYPE_U8,
+	QVL_DTYPE_I16,
+	QVL_DTYPE_U16,
+	QVL_DTYPE_I32,
+	QVL_DTYPE_U32,
+	QVL_DTYPE_I64,
+	QVL_DTYPE_U64,
+	QVL_DTYPE_BOOL,
+	QVL_DTYPE_F8E4M3,
+	QVL_DTYPE_F8E5M2,
+	QVL_DTYPE_Q8_0,
+	QVL_DTYPE_Q4_0,
+	QVL_DTYPE_COUNT
+};
+
+static const struct qvl_dtype_info qvl_dtype_table[QVL_DTYPE_COUNT] = {
+	[QVL_DTYPE_NONE] = { "", 0, 0, 0 },
+	[QVL_DTYPE_BF16] = { "bf16", 1, 2, 16 },
+	[QVL_DTYPE_F16] = { "f16", 1, 2, 16 },
+	[QVL_DTYPE_F32] = { "f32", 1, 4, 32 },
+	[QVL_DTYPE_F64] = { "f64", 1, 8, 64 },
+	[QVL_DTYPE_I8] = { "i8", 1, 1, 8 },
+	[QVL_DTYPE_U8] = { "u8", 1, 1, 8 },
+	[QVL_DTYPE_I16] = { "i16", 1, 2, 16 },
+	[QVL_DTYPE_U16] = { "u16", 1, 2, 16 },
+	[QVL_DTYPE_I32] = { "i32", 1, 4, 32 },
+	[QVL_DTYPE_U32] = { "u32", 1, 4, 32 },
+	[QVL_DTYPE_I64] = { "i64", 1, 8, 64 },
+	[QVL_DTYPE_U64] = { "u64", 1, 8, 64 },
+	[QVL_DTYPE_BOOL] = { "bool", 1, 1, 8 },
+	[QVL_DTYPE_F8E4M3] = { "f8e4m3", 1, 1, 8 },
+	[QVL_DTYPE_F8E5M2] = { "f8e5m2", 1, 1, 8 },
+	[QVL_DTYPE_Q8_0] = { "q8_0", 32, 34, 0 },
+	[QVL_DTYPE_Q4_0] = { "q4_0", 32, 18, 0 },
+};
+
+/*
+ * qvl_dtype_from_name() - look up a dtype by its name.
+ * @name: bytes of the name, not necessarily NUL-terminated
+ * @len:  their length
+ * Returns the dtype, or QVL_DTYPE_NONE when the name is unknown.
+ */
+static inline enum qvl_dtype qvl_dtype_from_name(const char *name, size_t len)
+{
+	for (int i = 1; i < QVL_DTYPE_COUNT; i++) {
+		const char *n = qvl_dtype_table[i].name;
+		if (strlen(n) == len && memcmp(n, name, len) == 0)
+			return (enum qvl_dtype)i;
+	}
+	return QVL_DTYPE_NONE;
+}
+
+/*
+ * qvl_dtype_bytes() - bytes occupied by @nelems elements of @dt.
+ * Returns 0 when @dt is unset or @nelems is not a whole number of blocks;
+ * UINT64_MAX when the result would overflow.
+ */
+static inline uint64_t qvl_dtype_bytes(enum qvl_dtype dt, uint64_t nelems)
+{
+	if (dt <= QVL_DTYPE_NONE || dt >= QVL_DTYPE_COUNT)
+		return 0;
+	const struct qvl_dtype_info *d = &qvl_dtype_table[dt];
+	if (nelems % d->block_elems)
+		return 0;
+	uint64_t blocks = nelems / d->block_elems;
+	if (blocks > UINT64_MAX / d->block_bytes)
+		return UINT64_MAX;
+	return blocks * d->block_bytes;
+}
+
+#endif /* QVL_ABI_H */

@@ -1,0 +1,12 @@
+# tests/: one program per area in tests/unit/test_*.c, each linked with every
+# library of the tree.  Integration tests are shell scripts run by tests/run.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+ALL_QVL_LIBS := $(BUILD)/libqvlfs.a $(BUILD)/libqvltier.a $(BUILD)/libqvlgpu.a \
+	$(BUILD)/libqvlcodec.a $(BUILD)/libqvlmem.a
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(ALL_QVL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CODEC_LIBS)
+
+TEST_BINS += $(UNIT_BINS)
