@@ -10,3 +10,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(ALL_QVL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CODEC_LIBS)
 
 TEST_BINS += $(UNIT_BINS)
+
+# Benchmarks and fuzzers have their own fragments (optional).
+-include tests/bench/bench.mk
+-include tests/fuzz/fuzz.mk
