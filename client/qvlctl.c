@@ -1,0 +1,344 @@
+/*
+ * qvlctl.c - the qvlmemfs command line: one tensor's state (info), a
+ * mount's tier table (stat), and dispatch to the other subcommands.
+ *
+ * Exit status: 0 success, 1 a command failed, 2 a usage error.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include "qvlmem.h"
+
+#if __has_include("qvlctl_estimate.h") && !defined(QVLCTL_NO_ESTIMATE)
+#include "qvlctl_estimate.h"
+#define QVLCTL_HAVE_ESTIMATE 1
+#endif
+
+#ifndef QVL_VERSION
+#define QVL_VERSION "unknown"
+#endif
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"usage: qvlctl COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  info FILE...      size, dtype, shape and every user.* attribute of each FILE\n"
+	"  stat MOUNT        the tier table of a qvlmemfs mount (MOUNT/.qvl/stats.json)\n"
+	"  estimate ...      what the tiers and codecs would make of a model\n"
+	"                    (qvlctl estimate --help)\n"
+	"\n"
+	"options:\n"
+	"  -h, --help        this text\n"
+	"  -V, --version     the version\n"
+	"\n"
+	"Exit status: 0 ok, 1 a command failed, 2 usage error.\n";
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("qvlctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n(qvlctl --help for usage)\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* "12.0 MiB"; bytes below 1 KiB as "512 B". */
+static const char *human(uint64_t v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double d = (double)v;
+	int u = 0;
+
+	if (v < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", v);
+		return buf;
+	}
+	while (d >= 1024 && u < 6) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", d, unit[u]);
+	return buf;
+}
+
+/* ---- info ---- */
+
+/* An attribute value for people: text as is, anything else in hex. */
+static void print_value(const char *v, size_t n)
+{
+	bool text = true;
+
+	while (n > 0 && v[n - 1] == '\0')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			text = false;
+	if (text) {
+		printf("%.*s", (int)n, v);
+		return;
+	}
+	fputs("0x", stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", (unsigned char)v[i]);
+}
+
+/* getxattr into a malloc'd buffer; returns the length or -errno. */
+static ssize_t get_attr(const char *path, const char *name, char **out)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		ssize_t n = getxattr(path, name, NULL, 0);
+		char *buf;
+
+		if (n < 0)
+			return -errno;
+		buf = malloc((size_t)n + 1);
+		if (!buf)
+			return -ENOMEM;
+		n = getxattr(path, name, buf, (size_t)n);
+		if (n >= 0) {
+			buf[n] = '\0';
+			*out = buf;
+			return n;
+		}
+		free(buf);
+		if (errno != ERANGE) /* ERANGE: it grew in between; again */
+			return -errno;
+	}
+	return -ERANGE;
+}
+
+static ssize_t list_attrs(const char *path, char **out)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		ssize_t n = listxattr(path, NULL, 0);
+		char *buf;
+
+		if (n < 0)
+			return -errno;
+		buf = malloc((size_t)n + 1);
+		if (!buf)
+			return -ENOMEM;
+		n = listxattr(path, buf, (size_t)n);
+		if (n >= 0) {
+			*out = buf;
+			return n;
+		}
+		free(buf);
+		if (errno != ERANGE)
+			return -errno;
+	}
+	return -ERANGE;
+}
+
+/* Print dtype and shape and whether they agree with the size. */
+static void info_tensor(const char *path, uint64_t size)
+{
+	char *dt_s = NULL, *sh_s = NULL;
+	ssize_t dn = get_attr(path, QVL_XATTR_DTYPE, &dt_s);
+	ssize_t sn = get_attr(path, QVL_XATTR_SHAPE, &sh_s);
+	enum qvl_dtype dt = QVL_DTYPE_NONE;
+	uint64_t dims[QVL_MAX_DIMS], bytes, n = 1;
+	int nd = -EINVAL;
+
+	if (dn >= 0) {
+		while (dn > 0 && (dt_s[dn - 1] == '\0' || dt_s[dn - 1] == '\n'))
+			dn--;
+		dt = qvl_dtype_from_name(dt_s, (size_t)dn);
+		printf("  dtype       %.*s%s\n", (int)dn, dt_s,
+		       dt == QVL_DTYPE_NONE ? "  (unknown dtype)" : "");
+	} else {
+		printf("  dtype       (not set: reads as u8)\n");
+	}
+	if (sn >= 0) {
+		nd = qvlmem_shape_parse(sh_s, (size_t)sn, dims);
+		while (sn > 0 && (sh_s[sn - 1] == '\0' || sh_s[sn - 1] == '\n'))
+			sn--;
+		printf("  shape       %.*s", (int)sn, sh_s);
+		if (nd < 0) {
+			printf("  (malformed)\n");
+		} else {
+			for (int i = 0; i < nd; i++)
+				n = n > 0 && dims[i] > UINT64_MAX / n ? UINT64_MAX : n * dims[i];
+			printf("  (%" PRIu64 " elements", n);
+			if (dt == QVL_DTYPE_NONE && dn < 0)
+				dt = QVL_DTYPE_U8;
+			if (dt != QVL_DTYPE_NONE) {
+				if (qvlmem_shape_bytes(dt, nd, dims, &bytes))
+					printf(", not a valid %s shape",
+					       qvl_dtype_table[dt].name);
+				else if (bytes == size)
+					printf(", matches the size");
+				else
+					printf(", MISMATCH: needs %" PRIu64 " bytes",
+					       bytes);
+			}
+			printf(")\n");
+		}
+	} else {
+		printf("  shape       (not set)\n");
+	}
+	free(dt_s);
+	free(sh_s);
+}
+
+static int info_one(const char *path)
+{
+	char *names = NULL, sz[32];
+	struct stat st;
+	ssize_t len;
+
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "qvlctl: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("%s\n", path);
+	printf("  type        %s\n", S_ISREG(st.st_mode) ? "file" :
+	       S_ISDIR(st.st_mode) ? "directory" : "other");
+	printf("  size        %" PRIu64 " (%s)\n", (uint64_t)st.st_size,
+	       human((uint64_t)st.st_size, sz, sizeof(sz)));
+	if (S_ISREG(st.st_mode))
+		info_tensor(path, (uint64_t)st.st_size);
+
+	len = list_attrs(path, &names);
+	if (len < 0) {
+		printf("  attributes  (%s)\n", qvlmem_strerror((int)len));
+		return len == -ENOTSUP ? 0 : 1;
+	}
+	printf("  attributes%s\n", len == 0 ? "  (none)" : "");
+	for (ssize_t off = 0; off < len; off += (ssize_t)strlen(names + off) + 1) {
+		const char *name = names + off;
+		bool ours = !strncmp(name, QVL_XATTR_PREFIX, strlen(QVL_XATTR_PREFIX));
+		char *v = NULL;
+		ssize_t vn;
+
+		if (strncmp(name, "user.", 5))
+			continue; /* security.*, trusted.*: not ours to show */
+		printf("    %-20s ", name);
+		vn = get_attr(path, name, &v);
+		if (vn < 0)
+			printf("(%s)", qvlmem_strerror((int)vn));
+		else
+			print_value(v, (size_t)vn);
+		printf("%s\n", ours ? "" : "   [other user.* attribute]");
+		free(v);
+	}
+	free(names);
+	return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	int rc = 0;
+
+	if (argc < 2)
+		return usage_error("info: needs at least one FILE");
+	for (int i = 1; i < argc; i++) {
+		if (i > 1)
+			putchar('\n');
+		rc |= info_one(argv[i]);
+	}
+	return rc;
+}
+
+/* ---- stat ---- */
+
+static int cmd_stat(int argc, char **argv)
+{
+	const char *mount;
+	struct qvlmem_stats s;
+	struct stat st;
+	char b1[32], b2[32], b3[32];
+	int rc;
+
+	if (argc != 2)
+		return usage_error("stat: needs exactly one MOUNT");
+	mount = argv[1];
+	if (stat(mount, &st) < 0) {
+		fprintf(stderr, "qvlctl: %s: %s\n", mount, strerror(errno));
+		return 1;
+	}
+	rc = qvlmem_mount_stats(mount, &s);
+	if (rc == -ENOENT || rc == -ENOTDIR) {
+		fprintf(stderr, "qvlctl: %s is not a qvlmemfs mount "
+			"(no " QVL_CTL_DIR "/stats.json)\n", mount);
+		return 1;
+	}
+	if (rc) {
+		fprintf(stderr, "qvlctl: %s/" QVL_CTL_DIR "/stats.json: %s\n",
+			mount, qvlmem_strerror(rc));
+		return 1;
+	}
+	printf("%-6s %-8s %12s %12s %7s %8s\n", "tier", "present", "budget",
+	       "used", "use%", "files");
+	for (int t = 0; t < QVLMEM_TIER_COUNT; t++) {
+		const struct qvlmem_tier_stats *ts = &s.tier[t];
+		char pct[16];
+
+		if (ts->budget)
+			snprintf(pct, sizeof(pct), "%.1f%%",
+				 100.0 * (double)ts->used / (double)ts->budget);
+		else
+			snprintf(pct, sizeof(pct), "-");
+		printf("%-6s %-8s %12s %12s %7s %8" PRIu64 "\n",
+		       qvlmem_tier_name((enum qvlmem_tier)t),
+		       ts->present ? "yes" : "no",
+		       human(ts->budget, b1, sizeof(b1)),
+		       human(ts->used, b2, sizeof(b2)), pct, ts->files);
+	}
+	printf("\nfiles %" PRIu64 "  dirs %" PRIu64 "  bytes %s", s.files,
+	       s.dirs, human(s.bytes, b3, sizeof(b3)));
+	if (s.version[0])
+		printf("  (qvlmemfs %s, chunk %s)", s.version,
+		       human(s.chunk_size, b1, sizeof(b1)));
+	putchar('\n');
+	return 0;
+}
+
+static int cmd_estimate(int argc, char **argv)
+{
+#ifdef QVLCTL_HAVE_ESTIMATE
+	return qvlctl_estimate_main(argc, argv);
+#else
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "qvlctl: estimate: not built\n");
+	return 1;
+#endif
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		return usage_error("no command given");
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("qvlctl %s (libqvlmem %s)\n", QVL_VERSION, qvlmem_version());
+		return 0;
+	}
+	if (!strcmp(cmd, "info"))
+		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stat"))
+		return cmd_stat(argc - 1, argv + 1);
+	if (!strcmp(cmd, "estimate"))
+		return cmd_estimate(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", cmd);
+}
