@@ -1,0 +1,37 @@
+/*
+ * codec_zstd.c - zstd level 1 over a buffer, its errors turned into errno.
+ */
+#include <errno.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "codec_i.h"
+
+size_t qvl_zstd_bound(size_t n)
+{
+	return ZSTD_compressBound(n);
+}
+
+int qvl_zstd_encode(struct qvl_codec_ctx *ctx, const uint8_t *src, size_t n,
+		    uint8_t *dst, size_t cap, size_t *out_len)
+{
+	size_t r = ZSTD_compressCCtx(ctx->zc, dst, cap, src, n, 1);
+
+	if (ZSTD_isError(r))
+		return ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall ?
+			       -ENOSPC :
+			       -EIO;
+	*out_len = r;
+	return 0;
+}
+
+/* Decode exactly @want bytes, or fail: a short or long result is -EIO. */
+int qvl_zstd_decode(struct qvl_codec_ctx *ctx, const uint8_t *src, size_t n,
+		    uint8_t *dst, size_t want)
+{
+	size_t r = ZSTD_decompressDCtx(ctx->zd, dst, want, src, n);
+
+	if (ZSTD_isError(r) || r != want)
+		return -EIO;
+	return 0;
+}
