@@ -1,0 +1,252 @@
+"""qvlmem.py - qvlmemfs tensors from Python, with numpy and the standard library.
+
+A tensor on qvlmemfs is a file of raw row-major bytes whose dtype and shape
+are extended attributes (user.qvl.dtype, user.qvl.shape).  This module maps
+such files as numpy.memmap with the right dtype and shape, creates them, and
+sets placement hints.  It mirrors libqvlmem (client/qvlmem.h): same rules,
+same validation (ValueError before anything is written).
+
+    import qvlmem
+    a = qvlmem.create("/mnt/qvl/w.bin", "f32", (1024, 256), pin="ram")
+    a[:] = 1.0; a.flush()
+    b = qvlmem.open("/mnt/qvl/w.bin")          # read-only memmap, (1024, 256) f32
+    qvlmem.set_hints("/mnt/qvl/w.bin", priority=7, lifetime="session")
+    qvlmem.tier("/mnt/qvl/w.bin")              # "ram" or "ram:25%,nvme:75%"
+
+bf16, f8e4m3 and f8e5m2 map to ml_dtypes' types when that package is
+installed, otherwise to unsigned integers of the same width (raw bits).
+q8_0 and q4_0 map to uint8 of shape (blocks, block_bytes).  An empty tensor
+cannot be memory-mapped: open() and create() return an empty numpy array.
+"""
+import builtins
+import errno
+import json
+import os
+
+import numpy as np
+
+__all__ = ["DTYPES", "open", "create", "meta", "set_hints", "get_hints",
+           "advise", "move", "tier", "residency", "stats"]
+
+X = "user.qvl."
+MAX_DIMS = 8
+PRIORITY_MAX = 9
+
+# name: (block_elems, block_bytes, numpy dtype or None for block types)
+DTYPES = {
+    "bf16": (1, 2, "<u2"), "f16": (1, 2, "<f2"), "f32": (1, 4, "<f4"),
+    "f64": (1, 8, "<f8"), "i8": (1, 1, "i1"), "u8": (1, 1, "u1"),
+    "i16": (1, 2, "<i2"), "u16": (1, 2, "<u2"), "i32": (1, 4, "<i4"),
+    "u32": (1, 4, "<u4"), "i64": (1, 8, "<i8"), "u64": (1, 8, "<u8"),
+    "bool": (1, 1, "?"), "f8e4m3": (1, 1, "u1"), "f8e5m2": (1, 1, "u1"),
+    "q8_0": (32, 34, None), "q4_0": (32, 18, None),
+}
+try:  # real types when available
+    import ml_dtypes
+    _ML = {"bf16": ml_dtypes.bfloat16, "f8e4m3": ml_dtypes.float8_e4m3fn,
+           "f8e5m2": ml_dtypes.float8_e5m2}
+except ImportError:
+    _ML = {}
+
+HINTS = {
+    "pin": ("gpu", "ram", "none"),
+    "lifetime": ("persistent", "session", "volatile"),
+    "codec": ("auto", "none", "zstd", "shuffle-zstd", "q8_0", "f8e4m3"),
+}
+ADVICE = ("willneed", "dontneed", "sequential", "random")
+TIERS = ("gpu", "ram", "nvme")
+
+
+def _np_dtype(name):
+    if name in _ML:
+        return np.dtype(_ML[name])
+    return np.dtype(DTYPES[name][2])
+
+
+def _get(path, name):
+    """The value of user.qvl.NAME as str, or None when it is not set."""
+    try:
+        v = os.getxattr(path, X + name)
+    except OSError as e:
+        if e.errno in (errno.ENODATA, errno.ENOTSUP):
+            return None
+        raise
+    return v.rstrip(b"\0\n").decode("ascii", "replace")
+
+
+def _set(path, name, value):
+    os.setxattr(path, X + name, str(value).encode("ascii"))
+
+
+def parse_shape(s):
+    """"6144,2048" -> (6144, 2048); ValueError when malformed."""
+    parts = s.split(",")
+    if not 1 <= len(parts) <= MAX_DIMS or not all(p.isdigit() and p.isascii() for p in parts):
+        raise ValueError("bad shape %r" % s)
+    return tuple(int(p) for p in parts)
+
+
+def nbytes(dtype, shape):
+    """Bytes a tensor of DTYPE and SHAPE occupies; ValueError when invalid."""
+    if dtype not in DTYPES:
+        raise ValueError("unknown dtype %r" % dtype)
+    shape = tuple(shape)
+    if not 1 <= len(shape) <= MAX_DIMS or any(int(d) < 0 for d in shape):
+        raise ValueError("shape needs 1..%d non-negative dims" % MAX_DIMS)
+    n = 1
+    for d in shape:
+        n *= int(d)
+    be, bb, _ = DTYPES[dtype]
+    if n % be:
+        raise ValueError("%s needs a multiple of %d elements" % (dtype, be))
+    size = n // be * bb
+    if size >= 1 << 63:
+        raise ValueError("tensor too large")
+    return size
+
+
+def meta(path):
+    """(dtype, shape) of the file, by libqvlmem's rules: untyped files are
+    u8 with one dim; a dtype without shape gives one dim.  ValueError when
+    the attributes are malformed or disagree with the file size."""
+    size = os.stat(path).st_size
+    dt = _get(path, "dtype") or "u8"
+    if dt not in DTYPES:
+        raise ValueError("%s: unknown dtype %r" % (path, dt))
+    sh = _get(path, "shape")
+    be, bb, _ = DTYPES[dt]
+    if sh is None:
+        if size % bb:
+            raise ValueError("%s: size %d is not a whole number of %s" % (path, size, dt))
+        return dt, (size // bb * be,)
+    shape = parse_shape(sh)
+    if nbytes(dt, shape) != size:
+        raise ValueError("%s: %s %s does not match size %d" % (path, dt, sh, size))
+    return dt, shape
+
+
+def _array(path, dt, shape, mode):
+    be, bb, npname = DTYPES[dt]
+    n = 1
+    for d in shape:
+        n *= d
+    if npname is None:  # block-quantized: raw blocks
+        npdt, shape = np.dtype("u1"), (n // be, bb)
+    else:
+        npdt = _np_dtype(dt)
+    if n == 0:
+        return np.empty(shape, dtype=npdt)  # a 0-byte file cannot be mapped
+    return np.memmap(path, dtype=npdt, mode=mode, shape=shape)
+
+
+def open(path, mode="r"):
+    """Map a tensor: mode "r" (read-only) or "r+" (read-write)."""
+    if mode not in ("r", "r+"):
+        raise ValueError("mode must be 'r' or 'r+'")
+    dt, shape = meta(path)
+    return _array(path, dt, shape, mode)
+
+
+def _check_hints(h):
+    for k, v in h.items():
+        if v is None:
+            continue
+        if k in HINTS:
+            if v not in HINTS[k]:
+                raise ValueError("%s must be one of %s" % (k, ", ".join(HINTS[k])))
+        elif k == "ttl":
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ValueError("ttl must be a non-negative int (seconds)")
+        elif k == "priority":
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= PRIORITY_MAX:
+                raise ValueError("priority must be an int in 0..%d" % PRIORITY_MAX)
+        else:
+            raise ValueError("unknown hint %r" % k)
+
+
+def set_hints(path, pin=None, lifetime=None, ttl=None, priority=None, codec=None):
+    """Set the hints given (None = leave).  All are checked first."""
+    h = dict(pin=pin, lifetime=lifetime, ttl=ttl, priority=priority, codec=codec)
+    _check_hints(h)
+    for k in ("pin", "lifetime", "ttl", "priority", "codec"):
+        if h[k] is not None:
+            _set(path, k, h[k])
+
+
+def get_hints(path):
+    """The hints that are set, as a dict (absent ones left out)."""
+    out = {}
+    for k in ("pin", "lifetime", "ttl", "priority", "codec"):
+        v = _get(path, k)
+        if v is not None:
+            out[k] = int(v) if k in ("ttl", "priority") and v.isdigit() else v
+    return out
+
+
+def create(path, dtype, shape, **hints):
+    """Create PATH (must not exist) as a zero-filled tensor and map it "r+".
+    Hints as for set_hints().  On failure the new file is removed."""
+    size = nbytes(dtype, shape)
+    shape = tuple(int(d) for d in shape)
+    _check_hints(hints)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        os.ftruncate(fd, size)  # size first: the daemon checks shape against it
+        os.setxattr(fd, X + "dtype", dtype.encode())
+        os.setxattr(fd, X + "shape", ",".join(map(str, shape)).encode())
+        set_hints(fd, **hints)
+    except BaseException:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    os.close(fd)
+    return _array(path, dtype, shape, "r+")
+
+
+def advise(path, advice):
+    if advice not in ADVICE:
+        raise ValueError("advice must be one of %s" % ", ".join(ADVICE))
+    _set(path, "advice", advice)
+
+
+def move(path, to):
+    """Move the bytes to tier TO ("gpu", "ram" or "nvme") now."""
+    if to not in TIERS:
+        raise ValueError("tier must be one of %s" % ", ".join(TIERS))
+    _set(path, "tier", to)
+
+
+def tier(path):
+    """Where the bytes are: "ram" or "ram:25%,nvme:75%" (None off qvlmemfs)."""
+    return _get(path, "tier")
+
+
+def residency(path):
+    """tier() parsed: {"ram": 25, "nvme": 75} (percent)."""
+    s = tier(path)
+    if s is None:
+        return None
+    out = {}
+    for part in s.split(","):
+        name, _, pct = part.partition(":")
+        if name not in TIERS:
+            raise ValueError("bad tier value %r" % s)
+        out[name] = int(pct.rstrip("%")) if pct else 100
+    return out
+
+
+def stats(mount):
+    """MOUNT/.qvl/stats.json as a dict; FileNotFoundError off qvlmemfs."""
+    with builtins.open(os.path.join(mount, ".qvl", "stats.json")) as f:
+        return json.load(f)
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) < 3 or sys.argv[1] != "info":
+        print("usage: qvlmem.py info FILE...", file=sys.stderr)
+        sys.exit(2)
+    for p in sys.argv[2:]:
+        dt, shape = meta(p)
+        print("%s: %s %s tier=%s hints=%s" % (p, dt, "x".join(map(str, shape)),
+                                             tier(p), get_hints(p)))
