@@ -47,8 +47,8 @@ $(BUILD)/tests/test_client: $(BUILD)/tests/unit/test_client.o $(BUILD)/libqvlmem
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-install-client: $(BUILD)/libqvlmem.a $(BUILD)/libqvlmem.so $(BUILD)/qvlmem.pc \
-		$(BUILD)/qvlctl
+# The .pc is written here, not copied: $(BUILD)/qvlmem.pc may hold another PREFIX.
+install-client: $(BUILD)/libqvlmem.a $(BUILD)/libqvlmem.so $(BUILD)/qvlctl
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(BUILD)/libqvlmem.a $(DESTDIR)$(PREFIX)/lib/
@@ -56,7 +56,8 @@ install-client: $(BUILD)/libqvlmem.a $(BUILD)/libqvlmem.so $(BUILD)/qvlmem.pc \
 	ln -sf libqvlmem.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libqvlmem.so.0
 	ln -sf libqvlmem.so.0 $(DESTDIR)$(PREFIX)/lib/libqvlmem.so
 	install -m 644 client/qvlmem.h client/qvl_abi.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/qvlmem.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' \
+		client/qvlmem.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/qvlmem.pc
 	install -m 755 $(BUILD)/qvlctl $(DESTDIR)$(PREFIX)/bin/
 
 .PHONY: install-client
