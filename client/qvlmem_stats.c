@@ -272,11 +272,12 @@ static int top_member(struct scan *s, const char *key, size_t klen, void *arg)
 
 int qvlmem_stats_parse(const char *json, size_t len, struct qvlmem_stats *st)
 {
-	struct scan s = { .p = json, .end = json + len };
 	struct top top = { .st = st };
+	struct scan s;
 
 	if (!json || !st)
 		return -EINVAL;
+	s = (struct scan){ .p = json, .end = json + len };
 	memset(st, 0, sizeof(*st));
 	if (members(&s, top_member, &top) || !top.have_tiers)
 		return -EBADMSG;

@@ -77,7 +77,7 @@ static void test_create_open_roundtrip(void)
 	QVL_CHECK_EQ(qvlmem_nelems(t), 12);
 	f = qvlmem_data(t);
 	QVL_CHECK(f != NULL);
-	for (int i = 0; i < 12; i++) {
+	for (int i = 0; f && i < 12; i++) {
 		QVL_CHECK(f[i] == 0.0f);
 		f[i] = (float)i * 0.5f;
 	}
