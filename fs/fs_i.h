@@ -1,0 +1,155 @@
+/*
+ * fs_i.h - the daemon's private state: the filesystem, inodes, directories.
+ *
+ * LOCKING
+ *
+ * One mutex, fs->lock, protects the whole namespace: the inode table, every
+ * inode's fields, directory entries, xattrs and the blobs' contents.  It is
+ * never held across a fuse_reply_*() call: handlers copy what they reply
+ * with while holding it, unlock, then reply.  The pool below the blobs has
+ * its own lock, always taken after fs->lock.  Counters in fs->ops are
+ * atomics and need no lock.
+ */
+#ifndef QVL_FS_I_H
+#define QVL_FS_I_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "hints.h"
+#include "qvl_tier.h"
+
+/* Inode numbers below this are the control tree's (FUSE_ROOT_ID is 1). */
+#define QVL_INO_CTL_DIR 2
+#define QVL_INO_CTL_STATS 3
+#define QVL_INO_CTL_JSON 4
+#define QVL_INO_FIRST 16
+
+/* Total bytes of names and values of one inode's stored xattrs. */
+#define QVL_XATTR_SPACE_MAX (256u << 10)
+
+enum qvl_op {
+	QVL_OP_LOOKUP, QVL_OP_FORGET, QVL_OP_GETATTR, QVL_OP_SETATTR,
+	QVL_OP_READLINK, QVL_OP_MKNOD, QVL_OP_MKDIR, QVL_OP_UNLINK,
+	QVL_OP_RMDIR, QVL_OP_SYMLINK, QVL_OP_RENAME, QVL_OP_LINK, QVL_OP_OPEN,
+	QVL_OP_READ, QVL_OP_WRITE, QVL_OP_FLUSH, QVL_OP_RELEASE, QVL_OP_FSYNC,
+	QVL_OP_OPENDIR, QVL_OP_READDIR, QVL_OP_RELEASEDIR, QVL_OP_STATFS,
+	QVL_OP_SETXATTR, QVL_OP_GETXATTR, QVL_OP_LISTXATTR,
+	QVL_OP_REMOVEXATTR, QVL_OP_CREATE, QVL_OP_FALLOCATE,
+	QVL_OP_COUNT
+};
+extern const char *const qvl_op_names[QVL_OP_COUNT];
+
+struct qvl_xattr {
+	struct qvl_xattr *next;
+	char *name;
+	void *value;
+	size_t size;
+};
+
+struct qvl_dirent {
+	struct qvl_dirent *hnext;      /* hash chain */
+	struct qvl_dirent *prev, *next; /* insertion order */
+	struct qvl_inode *inode;
+	size_t namelen;
+	char name[];
+};
+
+struct qvl_dir {
+	struct qvl_dirent **buckets;
+	size_t nbuckets;
+	size_t count;
+	struct qvl_dirent *head, *tail;
+	uint64_t parent; /* ino of "..", 0 once removed */
+};
+
+struct qvl_inode {
+	struct qvl_inode *hnext; /* inode table chain */
+	uint64_t ino;
+	uint64_t nlookup; /* kernel references (lookup counts) */
+	uint32_t nopen;   /* open file handles */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	nlink_t nlink;
+	dev_t rdev;
+	uint64_t size;
+	struct timespec atime, mtime, ctime;
+	struct qvl_blob *blob; /* S_IFREG */
+	char *link;            /* S_IFLNK */
+	struct qvl_dir *dir;   /* S_IFDIR */
+	struct qvl_hints hints;
+	struct qvl_xattr *xattrs; /* other xattrs, stored verbatim */
+	size_t xattr_space;
+	uint64_t sum_version; /* blob version the cached checksum is of */
+	uint64_t sum;
+	int sum_valid;
+};
+
+struct qvl_fs {
+	pthread_mutex_t lock;
+	/* protected by lock: */
+	struct qvl_inode **itab;
+	size_t itab_size, ninodes;
+	uint64_t next_ino;
+	uint64_t nfiles, ndirs, nlinks_sym;
+	uint64_t bytes; /* sum of regular files' sizes */
+	struct qvl_inode *root;
+
+	/* set at start, read-only afterwards */
+	struct qvl_pool *pool;
+	unsigned chunk_shift;
+	uint64_t ram_budget;
+	char *store;
+	char *mountpoint;
+	int read_ahead_kb; /* what the mount's bdi says, -1 unknown */
+	double entry_timeout, attr_timeout;
+	struct timespec started;
+
+	_Atomic uint64_t ops[QVL_OP_COUNT];
+	_Atomic uint64_t enospc;
+};
+
+static inline void qvl_count(struct qvl_fs *fs, enum qvl_op op)
+{
+	atomic_fetch_add_explicit(&fs->ops[op], 1, memory_order_relaxed);
+}
+
+/* fs.c: life cycle */
+int qvl_fs_create(uint64_t ram_budget, unsigned chunk_shift,
+		  struct qvl_fs **out);
+void qvl_fs_destroy(struct qvl_fs *fs);
+
+/* inode.c: the inode table; all under fs->lock */
+struct qvl_inode *qvl_inode_get(struct qvl_fs *fs, uint64_t ino);
+int qvl_inode_new(struct qvl_fs *fs, mode_t mode, uid_t uid, gid_t gid,
+		  struct qvl_inode **out);
+void qvl_inode_forget(struct qvl_fs *fs, struct qvl_inode *in, uint64_t n);
+void qvl_inode_maybe_free(struct qvl_fs *fs, struct qvl_inode *in);
+void qvl_inode_stat(const struct qvl_fs *fs, const struct qvl_inode *in,
+		    struct stat *st);
+/* New size of a regular file: frees what lies past it, clears a shape
+ * that no longer matches. */
+void qvl_inode_resize(struct qvl_fs *fs, struct qvl_inode *in, uint64_t size);
+void qvl_now(struct timespec *ts);
+/* Frees every inode still in the table: at unmount. */
+void qvl_inode_table_free(struct qvl_fs *fs);
+
+/* dir.c: directory entries; all under fs->lock */
+int qvl_dir_init(struct qvl_inode *dir, uint64_t parent);
+void qvl_dir_free(struct qvl_dir *d);
+struct qvl_dirent *qvl_dir_find(const struct qvl_dir *d, const char *name);
+int qvl_dir_add(struct qvl_dir *d, const char *name, struct qvl_inode *in);
+void qvl_dir_remove(struct qvl_dir *d, struct qvl_dirent *e);
+
+/* xattr_store.c: verbatim xattrs; all under fs->lock */
+struct qvl_xattr *qvl_xattr_find(struct qvl_inode *in, const char *name);
+int qvl_xattr_set(struct qvl_inode *in, const char *name, const void *value,
+		  size_t size, int flags);
+int qvl_xattr_remove(struct qvl_inode *in, const char *name);
+void qvl_xattr_free_all(struct qvl_inode *in);
+
+#endif /* QVL_FS_I_H */

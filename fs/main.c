@@ -1,0 +1,330 @@
+/*
+ * main.c - the qvlmemfs daemon: options, the store lock, mounting, the
+ * session loop and a clean shutdown.  The only file here that talks to
+ * people.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ops_i.h"
+
+struct qvl_cli {
+	char *ram;
+	char *store;
+	char *chunk;
+};
+
+#define CLI_OPT(t, p) { t, offsetof(struct qvl_cli, p), 1 }
+static const struct fuse_opt cli_spec[] = {
+	CLI_OPT("ram=%s", ram),
+	CLI_OPT("store=%s", store),
+	CLI_OPT("chunk=%s", chunk),
+	FUSE_OPT_END
+};
+
+/* Share of MemAvailable the RAM tier takes when ram= is not given. */
+#define QVL_RAM_DEFAULT_PCT 50
+#define QVL_READ_AHEAD_KB 1024
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] MOUNTPOINT\n\n"
+	       "qvlmemfs options:\n"
+	       "    -o ram=SIZE        RAM tier budget: bytes with k/M/G/T suffix,\n"
+	       "                       or N%% of MemAvailable (default %d%%)\n"
+	       "    -o store=DIR       store directory, created 0700 and locked\n"
+	       "                       (default /var/lib/qvlmemfs as root,\n"
+	       "                       ~/.local/state/qvlmemfs otherwise)\n"
+	       "    -o chunk=SIZE      chunk size, a power of two from 64K to 64M\n"
+	       "                       (default 1M)\n\n",
+	       prog, QVL_RAM_DEFAULT_PCT);
+}
+
+static uint64_t mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long kb = 0;
+	char line[256];
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+/* mkdir -p, the last component with @mode. */
+static int make_dirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static char *default_store(void)
+{
+	char buf[PATH_MAX];
+	const char *home = getenv("HOME");
+	if (getuid() == 0 || !home)
+		return strdup("/var/lib/qvlmemfs");
+	snprintf(buf, sizeof(buf), "%s/.local/state/qvlmemfs", home);
+	return strdup(buf);
+}
+
+/*
+ * Take the store's lock so two daemons never share one store.  The lock is
+ * an flock on DIR/lock, held by the open descriptor for the daemon's life
+ * (fork in daemonize keeps it).  Returns the descriptor or -1 after saying
+ * why.
+ */
+static int lock_store(const char *store)
+{
+	char path[PATH_MAX], pid[32] = "";
+	int rc = make_dirs(store, 0700);
+	if (rc) {
+		fprintf(stderr, "qvlmemfs: cannot create store %s: %s\n", store,
+			strerror(-rc));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/lock", store);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "qvlmemfs: cannot open %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr,
+			"qvlmemfs: store %s is in use by another qvlmemfs%s%s%s\n",
+			store, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void note_pid(int fd)
+{
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) < 0)
+		return; /* informational only */
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape(char *s)
+{
+	char *d = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/*
+ * Raise the mount's read_ahead_kb to QVL_READ_AHEAD_KB when allowed: the
+ * kernel sends buffered and mmap reads in pieces no larger than it, and at
+ * the default 128 KiB cold reads run ten times slower.  Returns the value
+ * in force afterwards, or -1 when it cannot be read.
+ */
+static int raise_read_ahead(const char *mountpoint)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096], dev[32] = "", path[PATH_MAX];
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char mdev[32], mpoint[PATH_MAX];
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", mdev, mpoint) != 2)
+			continue;
+		unescape(mpoint);
+		if (strcmp(mpoint, mountpoint) == 0 && strstr(line, " - fuse"))
+			snprintf(dev, sizeof(dev), "%s", mdev); /* last wins */
+	}
+	fclose(f);
+	if (!*dev)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	int kb = -1;
+	if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%d", &kb) != 1)
+			kb = -1;
+		fclose(f);
+	}
+	if (kb >= 0 && kb < QVL_READ_AHEAD_KB && (f = fopen(path, "w"))) {
+		fprintf(f, "%d\n", QVL_READ_AHEAD_KB);
+		if (fclose(f) == 0)
+			kb = QVL_READ_AHEAD_KB;
+	}
+	return kb;
+}
+
+static int parse_budget(const char *s, uint64_t *out)
+{
+	if (!s) {
+		*out = mem_available() / 100 * QVL_RAM_DEFAULT_PCT;
+		return *out ? 0 : -EINVAL;
+	}
+	return qvl_parse_size(s, mem_available(), out);
+}
+
+static int parse_chunk(const char *s, unsigned *shift)
+{
+	uint64_t v;
+	*shift = QVL_CHUNK_SHIFT_DEFAULT;
+	if (!s)
+		return 0;
+	if (qvl_parse_size(s, 0, &v) || !v || (v & (v - 1)))
+		return -EINVAL;
+	unsigned sh = (unsigned)__builtin_ctzll(v);
+	if (sh < QVL_CHUNK_SHIFT_MIN || sh > QVL_CHUNK_SHIFT_MAX)
+		return -EINVAL;
+	*shift = sh;
+	return 0;
+}
+
+static int run_loop(struct fuse_session *se, const struct fuse_cmdline_opts *o)
+{
+	if (o->singlethread)
+		return fuse_session_loop(se);
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	if (!cfg)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(cfg, (unsigned)o->clone_fd);
+	fuse_loop_cfg_set_max_threads(cfg, o->max_threads);
+	int rc = fuse_session_loop_mt(se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return rc;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts opts = { 0 };
+	struct qvl_cli cli = { 0 };
+	struct fuse_lowlevel_ops ops;
+	struct fuse_session *se = NULL;
+	struct qvl_fs *fs = NULL;
+	char mnt[PATH_MAX];
+	uint64_t budget;
+	unsigned shift;
+	int ret = 1, lockfd = -1;
+
+	if (fuse_opt_parse(&args, &cli, cli_spec, NULL) ||
+	    fuse_parse_cmdline(&args, &opts)) {
+		fprintf(stderr, "qvlmemfs: bad options (see --help)\n");
+		ret = 2;
+		goto out_args;
+	}
+	if (opts.show_help) {
+		usage(argv[0]);
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		ret = 0;
+		goto out_args;
+	}
+	if (opts.show_version) {
+		printf("qvlmemfs %s\n", QVL_VERSION);
+		fuse_lowlevel_version();
+		ret = 0;
+		goto out_args;
+	}
+	if (!opts.mountpoint) {
+		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n",
+			argv[0]);
+		ret = 2;
+		goto out_args;
+	}
+	if (parse_budget(cli.ram, &budget)) {
+		fprintf(stderr, "qvlmemfs: bad ram=%s: a size (2G, 512M) or a "
+				"percentage of MemAvailable (25%%)\n", cli.ram);
+		goto out_args;
+	}
+	if (parse_chunk(cli.chunk, &shift)) {
+		fprintf(stderr, "qvlmemfs: bad chunk=%s: a power of two from "
+				"64K to 64M\n", cli.chunk);
+		goto out_args;
+	}
+	if (!realpath(opts.mountpoint, mnt)) {
+		fprintf(stderr, "qvlmemfs: mountpoint %s: %s\n", opts.mountpoint,
+			strerror(errno));
+		goto out_args;
+	}
+	if (!cli.store && !(cli.store = default_store()))
+		goto out_args;
+	lockfd = lock_store(cli.store);
+	if (lockfd < 0)
+		goto out_args;
+
+	/* Permission checks by the kernel, against the modes we keep. */
+	if (fuse_opt_add_arg(&args, "-odefault_permissions,fsname=qvlmemfs,"
+				    "subtype=qvlmemfs,max_read=1048576"))
+		goto out_unlock;
+	int rc = qvl_fs_create(budget, shift, &fs);
+	if (rc) {
+		fprintf(stderr, "qvlmemfs: %s\n", strerror(-rc));
+		goto out_unlock;
+	}
+	fs->store = realpath(cli.store, NULL);
+	fs->mountpoint = strdup(mnt);
+	qvl_fs_ops(&ops);
+	se = fuse_session_new(&args, &ops, sizeof(ops), fs);
+	if (!se)
+		goto out_fs;
+	if (fuse_set_signal_handlers(se))
+		goto out_session;
+	if (fuse_session_mount(se, mnt))
+		goto out_signals;
+	fs->read_ahead_kb = raise_read_ahead(mnt);
+	if (fuse_daemonize(opts.foreground))
+		goto out_unmount;
+	note_pid(lockfd);
+	ret = run_loop(se, &opts) ? 1 : 0;
+
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out_fs:
+	qvl_fs_destroy(fs);
+out_unlock:
+	close(lockfd);
+out_args:
+	free(opts.mountpoint);
+	free(cli.ram);
+	free(cli.store);
+	free(cli.chunk);
+	fuse_opt_free_args(&args);
+	return ret;
+}

@@ -1,0 +1,257 @@
+/*
+ * ops_file.c - regular file data: create, open, read, write, fallocate,
+ * fsync, release.
+ *
+ * Reads copy out of the blob under fs->lock into a buffer of the request's
+ * own and reply after unlocking: a reply may fault in pages of a mapping on
+ * this very mount, and that must never wait on our lock.
+ */
+#define _FILE_OFFSET_BITS 64
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+
+#include "ops_i.h"
+
+static void open_common(struct fuse_file_info *fi)
+{
+	/* Every change reaches the page cache through this kernel: what it
+	 * caches stays valid across opens. */
+	fi->keep_cache = 1;
+}
+
+static void qvl_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       mode_t mode, struct fuse_file_info *fi)
+{
+	struct qvl_fs *fs = qvl_req_fs(req);
+	struct fuse_entry_param e;
+	struct qvl_inode *in;
+
+	qvl_count(fs, QVL_OP_CREATE);
+	pthread_mutex_lock(&fs->lock);
+	int err = qvl_node_make(fs, req, parent, name, S_IFREG | (mode & 07777),
+				0, NULL, &e, &in);
+	if (!err)
+		in->nopen++;
+	pthread_mutex_unlock(&fs->lock);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	open_common(fi);
+	fuse_reply_create(req, &e, fi);
+}
+
+static void qvl_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct qvl_fs *fs = qvl_req_fs(req);
+	int err = 0;
+
+	qvl_count(fs, QVL_OP_OPEN);
+	if (qvl_is_ctl(ino)) {
+		qvl_ctl_open(req, ino, fi);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (!in)
+		err = ENOENT;
+	else if (S_ISDIR(in->mode))
+		err = EISDIR;
+	else
+		in->nopen++;
+	pthread_mutex_unlock(&fs->lock);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	open_common(fi);
+	fuse_reply_open(req, fi);
+}
+
+/* relatime: note an access only when it would change what atime says. */
+static void note_access(struct qvl_inode *in)
+{
+	struct timespec now;
+	qvl_now(&now);
+	if (in->atime.tv_sec <= in->mtime.tv_sec ||
+	    now.tv_sec - in->atime.tv_sec >= 24 * 3600)
+		in->atime = now;
+}
+
+static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct qvl_fs *fs = qvl_req_fs(req);
+	char *buf = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	qvl_count(fs, QVL_OP_READ);
+	if (qvl_is_ctl(ino)) {
+		qvl_ctl_read(req, size, off, fi);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (!in || !in->blob) {
+		err = in ? EISDIR : ENOENT;
+	} else if (off >= 0 && (uint64_t)off < in->size) {
+		n = in->size - (uint64_t)off < size ? in->size - (uint64_t)off
+						     : size;
+		buf = malloc(n);
+		if (buf)
+			qvl_blob_read(in->blob, buf, n, (uint64_t)off);
+		else
+			err = ENOMEM;
+		note_access(in);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, n);
+	free(buf);
+}
+
+static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		      size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct qvl_fs *fs = qvl_req_fs(req);
+	int err = 0;
+	(void)fi;
+
+	qvl_count(fs, QVL_OP_WRITE);
+	if (qvl_is_ctl(ino)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (!in || !in->blob) {
+		err = in ? EISDIR : ENOENT;
+	} else {
+		err = -qvl_blob_write(in->blob, buf, size, (uint64_t)off);
+		if (!err && (uint64_t)off + size > in->size)
+			qvl_inode_resize(fs, in, (uint64_t)off + size);
+		if (!err && size) {
+			qvl_now(&in->mtime);
+			in->ctime = in->mtime;
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (err == ENOSPC)
+		atomic_fetch_add(&fs->enospc, 1);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_write(req, size);
+}
+
+static int do_fallocate(struct qvl_fs *fs, struct qvl_inode *in, int mode,
+			uint64_t off, uint64_t len)
+{
+	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
+		if (off < in->size)
+			qvl_blob_punch(in->blob, off,
+				       len < in->size - off ? len : in->size - off);
+	} else if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE) {
+		if (len > QVL_BLOB_MAX_SIZE || off > QVL_BLOB_MAX_SIZE - len)
+			return EFBIG;
+		int rc = qvl_blob_reserve(in->blob, off, len);
+		if (rc)
+			return -rc;
+		if (mode == 0 && off + len > in->size)
+			qvl_inode_resize(fs, in, off + len);
+	} else {
+		return EOPNOTSUPP;
+	}
+	qvl_now(&in->ctime);
+	if (mode != FALLOC_FL_KEEP_SIZE)
+		in->mtime = in->ctime;
+	return 0;
+}
+
+static void qvl_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
+			  off_t off, off_t len, struct fuse_file_info *fi)
+{
+	struct qvl_fs *fs = qvl_req_fs(req);
+	int err;
+	(void)fi;
+
+	qvl_count(fs, QVL_OP_FALLOCATE);
+	if (qvl_is_ctl(ino)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (off < 0 || len <= 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (!in || !in->blob)
+		err = in ? ENODEV : ENOENT;
+	else
+		err = do_fallocate(fs, in, mode, (uint64_t)off, (uint64_t)len);
+	pthread_mutex_unlock(&fs->lock);
+	if (err == ENOSPC)
+		atomic_fetch_add(&fs->enospc, 1);
+	fuse_reply_err(req, err);
+}
+
+static void qvl_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	qvl_count(qvl_req_fs(req), QVL_OP_FLUSH);
+	fuse_reply_err(req, 0);
+}
+
+/* Everything lives in RAM for now: there is nothing to make durable. */
+static void qvl_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		      struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	qvl_count(qvl_req_fs(req), QVL_OP_FSYNC);
+	fuse_reply_err(req, 0);
+}
+
+static void qvl_release(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	struct qvl_fs *fs = qvl_req_fs(req);
+
+	qvl_count(fs, QVL_OP_RELEASE);
+	if (qvl_is_ctl(ino)) {
+		qvl_ctl_release(req, fi);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (in && in->nopen) {
+		in->nopen--;
+		qvl_inode_maybe_free(fs, in);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, 0);
+}
+
+void qvl_ops_file(struct fuse_lowlevel_ops *ops)
+{
+	ops->create = qvl_create;
+	ops->open = qvl_open;
+	ops->read = qvl_read;
+	ops->write = qvl_write;
+	ops->fallocate = qvl_fallocate;
+	ops->flush = qvl_flush;
+	ops->fsync = qvl_fsync;
+	ops->release = qvl_release;
+}
