@@ -1,0 +1,86 @@
+# lib.sh - sourced by integration tests: mount a private qvlmemfs, check,
+# unmount.  The daemon runs in the foreground as our child, so its exit
+# status (sanitizer reports included) and its log are ours to check.
+#
+#   qvl_mount [OPTS]     mounts at $QVL_MNT with store $QVL_STORE
+#   qvl_umount           unmounts; fails the test if the daemon exits non-zero
+#   fail MSG / check CMD... / expect_errno ERRNO CMD...
+
+set -u
+QVL_BUILD=${QVL_BUILD:-build/rel}
+QVL_PYTHON=${QVL_PYTHON:-/usr/bin/python3}
+QVL_FAILS=0
+QVL_PID=
+QVL_TMP=$(mktemp -d /tmp/qvl-it.XXXXXX)
+QVL_MNT=$QVL_TMP/mnt
+QVL_STORE=$QVL_TMP/store
+mkdir -p "$QVL_MNT" "$QVL_STORE"
+
+qvl_skip() { echo "skip: $*"; exit 77; }
+
+qvl_require_fuse() {
+	[ "$(id -u)" = 0 ] || qvl_skip "needs root to mount"
+	[ -c /dev/fuse ] || qvl_skip "no /dev/fuse"
+	command -v fusermount3 >/dev/null || qvl_skip "no fusermount3"
+	[ -x "$QVL_BUILD/qvlmemfs" ] || qvl_skip "no $QVL_BUILD/qvlmemfs (build first)"
+}
+
+qvl_cleanup() {
+	if [ -n "$QVL_PID" ] && kill -0 "$QVL_PID" 2>/dev/null; then
+		fusermount3 -u "$QVL_MNT" 2>/dev/null || umount -l "$QVL_MNT" 2>/dev/null
+		sleep 0.2
+		kill -9 "$QVL_PID" 2>/dev/null
+	fi
+	rm -rf "$QVL_TMP"
+}
+trap qvl_cleanup EXIT
+
+qvl_mount() {
+	local opts="store=$QVL_STORE${1:+,$1}"
+	"$QVL_BUILD/qvlmemfs" -f -o "$opts" "$QVL_MNT" 2>>"$QVL_TMP/daemon.log" &
+	QVL_PID=$!
+	for _ in $(seq 100); do
+		mountpoint -q "$QVL_MNT" && return 0
+		kill -0 "$QVL_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "mount failed:"; cat "$QVL_TMP/daemon.log"
+	exit 1
+}
+
+qvl_umount() {
+	fusermount3 -u "$QVL_MNT" || fail "fusermount3 -u failed"
+	local rc=0
+	wait "$QVL_PID" || rc=$?
+	QVL_PID=
+	if [ "$rc" != 0 ]; then
+		fail "daemon exited $rc"
+		cat "$QVL_TMP/daemon.log"
+	fi
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	QVL_FAILS=$((QVL_FAILS + 1))
+}
+
+# check CMD...: CMD must succeed.
+check() {
+	"$@" || fail "$*"
+}
+
+# expect_errno TEXT CMD...: CMD must fail and say TEXT (an strerror).
+expect_errno() {
+	local want=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		fail "succeeded but should fail with '$want': $*"
+	elif ! grep -qi -- "$want" <<<"$out"; then
+		fail "'$*' said '$out', wanted '$want'"
+	fi
+}
+
+qvl_done() {
+	[ "$QVL_FAILS" = 0 ] || { echo "$QVL_FAILS failure(s)"; exit 1; }
+	exit 0
+}
