@@ -208,6 +208,8 @@ void qvl_blob_punch(struct qvl_blob *b, uint64_t off, uint64_t len)
 
 void qvl_blob_truncate(struct qvl_blob *b, uint64_t size)
 {
+	if (size > QVL_BLOB_MAX_SIZE)
+		size = QVL_BLOB_MAX_SIZE; /* nothing lies past it; no overflow */
 	uint64_t first_whole = (size + b->chunk - 1) >> b->shift;
 	free_from(b, first_whole);
 	if (size & (b->chunk - 1))
