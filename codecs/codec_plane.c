@@ -6,7 +6,7 @@
  * itself (zstd -1 runs at ~300 MB/s on an exponent plane), so a histogram
  * decides first: its order-0 entropy predicts the rANS size closely, rANS
  * runs only where it can win, and zstd runs in full only where a 4 KiB
- * sample beats that prediction by 10% (fixed tables, repeated rows) or the
+ * sample beats that prediction (fixed tables, repeated rows) or the
  * plane looks like noise (zstd gives up on noise at ~10 GB/s).
  */
 #include <errno.h>
@@ -18,21 +18,29 @@
 #define QVL_RANS_MAX_BITS 7.85	    /* above this, rANS cannot pay */
 #define QVL_LZ_SAMPLE 4096
 
-/* Bits of order-0 entropy per byte; *@nsym gets the alphabet size. */
+/*
+ * Bits of order-0 entropy per byte, estimated from one 64-byte block in
+ * four (the decision needs an estimate, not the exact figure); *@nsym gets
+ * the alphabet size seen.
+ */
 static double plane_entropy(const uint8_t *p, size_t n, unsigned *nsym)
 {
 	uint32_t h[4][256] = { { 0 } };
 	double bits = 0;
-	size_t i = 0;
+	size_t i = 0, seen = 0;
 
-	for (; i + 4 <= n; i += 4) {
-		h[0][p[i]]++;
-		h[1][p[i + 1]]++;
-		h[2][p[i + 2]]++;
-		h[3][p[i + 3]]++;
+	for (; i + 256 <= n; i += 256) {
+		for (size_t k = i; k < i + 64; k += 4) {
+			h[0][p[k]]++;
+			h[1][p[k + 1]]++;
+			h[2][p[k + 2]]++;
+			h[3][p[k + 3]]++;
+		}
+		seen += 64;
 	}
-	for (; i < n; i++)
+	for (; i < n; i++, seen++)
 		h[0][p[i]]++;
+	n = seen;
 	*nsym = 0;
 	for (int s = 0; s < 256; s++) {
 		uint32_t c = h[0][s] + h[1][s] + h[2][s] + h[3][s];
@@ -42,6 +50,11 @@ static double plane_entropy(const uint8_t *p, size_t n, unsigned *nsym)
 		bits -= c * log2((double)c / (double)n);
 	}
 	return bits / (double)n;
+}
+
+static int all_same(const uint8_t *p, size_t n)
+{
+	return p[0] == p[n - 1] && !memcmp(p, p + 1, n - 1);
 }
 
 int qvl_plane_encode(struct qvl_codec_ctx *ctx, const uint8_t *p, size_t n,
@@ -60,7 +73,7 @@ int qvl_plane_encode(struct qvl_codec_ctx *ctx, const uint8_t *p, size_t n,
 		return 0;
 	if (allow_rans) {
 		h = plane_entropy(p, n, &nsym);
-		if (nsym == 1) {
+		if (nsym == 1 && all_same(p, n)) {
 			*coder = QVL_PLANE_CONST;
 			*out_len = 1;
 			return 0;
@@ -81,8 +94,7 @@ int qvl_plane_encode(struct qvl_codec_ctx *ctx, const uint8_t *p, size_t n,
 						     ctx->cand_cap, &len);
 				if (rc)
 					return rc;
-				try_lz = len * 8.0 <
-					 0.9 * h * QVL_LZ_SAMPLE;
+				try_lz = len * 8.0 < h * QVL_LZ_SAMPLE;
 			}
 		}
 	}
