@@ -30,7 +30,7 @@ CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LDFLAGS += -fsanitize=address,undefined
 endif
 QVL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE -DFUSE_USE_VERSION=314 -fPIC \
-	-pthread -Iclient -Icodecs -Itiers -Icuda -Ifs $(PKG_CFLAGS)
+	-pthread -Iclient -Icodecs -Itiers -Icuda -Ifs -Itests $(PKG_CFLAGS)
 LIBS := $(PKG_LIBS) -pthread -lm
 
 VERSION := 0.1.0
