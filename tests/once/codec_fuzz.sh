@@ -1,0 +1,25 @@
+#!/bin/bash
+# codec_fuzz.sh - build the frame-decoder fuzzer (clang + libFuzzer) and
+# run it for QVL_FUZZ_SECONDS (default 60) on one core.  Skips (77) when
+# clang or libFuzzer is missing.  Any crash, leak or sanitizer report fails.
+set -u
+cd "$(dirname "$0")/../.."
+secs=${QVL_FUZZ_SECONDS:-60}
+if ! command -v clang >/dev/null 2>&1; then
+	echo "clang not installed: codec fuzzing skipped"; exit 77
+fi
+probe=$(mktemp -d /tmp/qvl-fuzzprobe.XXXXXX)
+trap 'rm -rf "$probe"' EXIT
+echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' >"$probe/p.c"
+if ! clang -fsanitize=fuzzer "$probe/p.c" -o "$probe/p" 2>/dev/null; then
+	echo "clang has no libFuzzer: codec fuzzing skipped"; exit 77
+fi
+make -s fuzz-build || exit 1
+corpus="$probe/corpus"
+mkdir -p "$corpus"
+# The target also encodes each input and decodes a corrupted copy, so
+# plain seeds reach every codec.
+head -c 4096 /dev/urandom >"$corpus/random"
+head -c 4096 /dev/zero >"$corpus/zeros"
+build/fuzz/fuzz_codec_decode -max_total_time="$secs" -rss_limit_mb=2048 \
+	-max_len=70000 -print_final_stats=1 "$corpus"
