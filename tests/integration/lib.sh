@@ -84,3 +84,27 @@ qvl_done() {
 	[ "$QVL_FAILS" = 0 ] || { echo "$QVL_FAILS failure(s)"; exit 1; }
 	exit 0
 }
+
+# qvl_helper: build tests/integration/helpers/qvlt.c into $QVL_TMP/qvlt
+# (QVLT names it) or skip when there is no compiler.
+qvl_helper() {
+	local src
+	src=$(dirname "${BASH_SOURCE[0]}")/helpers/qvlt.c
+	command -v cc >/dev/null || qvl_skip "no cc for the test helper"
+	cc -std=c17 -O1 -D_GNU_SOURCE -o "$QVL_TMP/qvlt" "$src" -lxxhash ||
+		qvl_skip "cannot build $src"
+	QVLT=$QVL_TMP/qvlt
+}
+
+# qvl_json EXPR: evaluate a Python expression over the mount's
+# .qvl/stats.json (bound to j), e.g. qvl_json 'j["tiers"]["ram"]["used"]'.
+qvl_json() {
+	"$QVL_PYTHON" -c 'import json, sys
+j = json.load(open(sys.argv[1] + "/.qvl/stats.json"))
+print(eval(sys.argv[2]))' "$QVL_MNT" "$1"
+}
+
+# eq A B MSG: A and B must be equal strings.
+eq() {
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+}
