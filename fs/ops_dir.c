@@ -45,6 +45,7 @@ static int snap_add(struct dir_snap *s, const char *name, fuse_ino_t ino,
 	if (!n)
 		return -ENOMEM;
 	s->ents[s->n++] = (struct snap_ent){ ino, mode, n };
+	// cppcheck-suppress memleak ; owned by s->ents, freed by snap_clear()
 	return 0;
 }
 
