@@ -61,6 +61,13 @@ static void qvl_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = EISDIR;
 	else
 		in->nopen++;
+	/* libfuse asks for atomic O_TRUNC: the kernel leaves it to us. */
+	if (!err && (fi->flags & O_TRUNC) && in->blob &&
+	    (fi->flags & O_ACCMODE) != O_RDONLY) {
+		qvl_inode_resize(fs, in, 0);
+		qvl_now(&in->mtime);
+		in->ctime = in->mtime;
+	}
 	pthread_mutex_unlock(&fs->lock);
 	if (err) {
 		fuse_reply_err(req, err);
