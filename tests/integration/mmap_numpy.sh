@@ -99,8 +99,11 @@ os.setxattr(p, "user.qvl.shape", b"7,11,513")
 PY
 want=$("$QVL_PYTHON" -c 'import numpy as np; print("%.1f" % float((np.arange(7*11*513) % 97).sum()))')
 if [ -f "$B/libqvlmem.a" ] && command -v cc >/dev/null; then
-	cc -std=c17 -Iclient -o "$QVL_TMP/tensor_read" tests/integration/helpers/tensor_read.c \
-		"$B/libqvlmem.a" -lm || fail "build tensor_read"
+	san=
+	nm "$B/libqvlmem.a" 2>/dev/null | grep -q __asan_init && san=-fsanitize=address,undefined
+	cc -std=c17 $san -Iclient -o "$QVL_TMP/tensor_read" tests/integration/helpers/tensor_read.c \
+		"$B/libqvlmem.a" -lm >"$QVL_TMP/cc.log" 2>&1 ||
+		{ tail -5 "$QVL_TMP/cc.log"; fail "build tensor_read"; }
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	eq "$("$QVL_TMP/tensor_read" "$M/n.f32")" "f32 7,11,513 $want" "libqvlmem reads numpy's tensor"
 	setfattr -n user.qvl.shape -v 7,11,512 "$M/n.f32" 2>/dev/null &&
