@@ -9,7 +9,7 @@ $(BUILD)/libqvlfs.a: $(FS_OBJS)
 
 $(BUILD)/qvlmemfs: $(BUILD)/fs/main.o $(BUILD)/libqvlfs.a $(BUILD)/libqvltier.a \
 		$(BUILD)/libqvlgpu.a $(BUILD)/libqvlcodec.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TIER_LIBS) $(CODEC_LIBS)
 
 BINS += $(BUILD)/qvlmemfs
 LIBS_BUILT += $(BUILD)/libqvlfs.a

@@ -7,7 +7,7 @@ ALL_QVL_LIBS := $(BUILD)/libqvlfs.a $(BUILD)/libqvltier.a $(BUILD)/libqvlgpu.a \
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(ALL_QVL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CODEC_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CODEC_LIBS) $(TIER_LIBS)
 
 TEST_BINS += $(UNIT_BINS)
 

@@ -98,6 +98,8 @@ int qvl_catalog_del_xattr(struct qvl_catalog *cat, uint64_t ino,
 
 int qvl_catalog_put_chunk(struct qvl_catalog *cat,
 			  const struct qvl_cat_chunk *c);
+/* Delete the chunk row (@ino, @idx), if any. */
+int qvl_catalog_del_chunk(struct qvl_catalog *cat, uint64_t ino, uint64_t idx);
 /* Delete the chunk rows of @ino with idx >= @first_idx. */
 int qvl_catalog_del_chunks(struct qvl_catalog *cat, uint64_t ino,
 			   uint64_t first_idx);

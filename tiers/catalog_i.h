@@ -1,0 +1,62 @@
+/*
+ * catalog_i.h - private to tiers/catalog*.c: the catalog handle and its
+ * cache of prepared statements.
+ */
+#ifndef QVL_CATALOG_I_H
+#define QVL_CATALOG_I_H
+
+#include <sqlite3.h>
+
+#include "qvl_catalog.h"
+
+/* Every statement the catalog runs after open, prepared once (persistent)
+ * at open: a create is put_inode + put_dirent on the daemon's hot path. */
+enum qvl_cat_stmt {
+	QVL_ST_BEGIN_WRITE,
+	QVL_ST_BEGIN_READ,
+	QVL_ST_COMMIT,
+	QVL_ST_GET_META,
+	QVL_ST_SET_META,
+	QVL_ST_PUT_INODE,
+	QVL_ST_DEL_INODE,
+	QVL_ST_DEL_INODE_XATTRS,
+	QVL_ST_DEL_INODE_CHUNKS,
+	QVL_ST_PUT_DIRENT,
+	QVL_ST_DEL_DIRENT,
+	QVL_ST_PUT_XATTR,
+	QVL_ST_DEL_XATTR,
+	QVL_ST_PUT_CHUNK,
+	QVL_ST_DEL_CHUNK,
+	QVL_ST_DEL_CHUNKS,
+	QVL_ST_LOAD_INODES,
+	QVL_ST_LOAD_DIRENTS,
+	QVL_ST_LOAD_XATTRS,
+	QVL_ST_LOAD_CHUNKS,
+	QVL_ST_COUNT
+};
+
+/* Not thread-safe: the caller serializes every call (fs->lock). */
+struct qvl_catalog {
+	sqlite3 *db;
+	sqlite3_stmt *st[QVL_ST_COUNT];
+	/* A commit since the last WAL fsync: a durable commit must sync even
+	 * when no transaction is open. */
+	int unsynced;
+};
+
+extern const char *const qvl_cat_sql[QVL_ST_COUNT];
+
+/* Finalize the statements, close the database, free; rolls back what is
+ * not committed. */
+void qvl_cat_free(struct qvl_catalog *cat);
+
+/* SQLite result code -> negative errno (the contract's three). */
+int qvl_cat_errno(int rc);
+
+/* Open the write transaction unless one is open. */
+int qvl_cat_begin(struct qvl_catalog *cat);
+
+/* Step a cached write statement to completion and reset it. */
+int qvl_cat_exec(struct qvl_catalog *cat, enum qvl_cat_stmt which);
+
+#endif /* QVL_CATALOG_I_H */
