@@ -70,6 +70,10 @@ static void qvl_init(void *userdata, struct fuse_conn_info *conn)
 	(void)userdata;
 	conn->max_write = QVL_IO_MAX;
 	conn->max_read = QVL_IO_MAX;
+	/* The kernel sets the bdi's read-ahead to the smaller of what it is
+	 * and this: main() raised the bdi before INIT, and the default (the
+	 * 128 KiB the kernel offered) would put it back. */
+	conn->max_readahead = QVL_IO_MAX;
 	conn->time_gran = 1;
 	/* Every change passes through this kernel's page cache, so an mtime
 	 * change seen on a getattr is never a reason to drop it. */
