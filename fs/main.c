@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,7 +309,10 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(opts.foreground))
 		goto out_unmount;
 	note_pid(lockfd);
-	ret = run_loop(se, &opts) ? 1 : 0;
+	rc = run_loop(se, &opts);
+	/* libfuse 3.14 returns the signal that ended the loop as its error:
+	 * SIGTERM, SIGINT and SIGHUP are how a daemon is asked to stop. */
+	ret = rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP ? 0 : 1;
 
 out_unmount:
 	fuse_session_unmount(se);
