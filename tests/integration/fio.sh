@@ -11,7 +11,8 @@ qvl_mount ram=256M
 M=$QVL_MNT
 
 common=(--directory="$M" --size=48M --verify=crc32c --verify_fatal=1
-	--do_verify=1 --randrepeat=1 --output-format=terse --minimal)
+	--do_verify=1 --randrepeat=1 --output-format=terse --minimal
+	--verify_state_save=0)
 run_fio() { # name args...
 	local name=$1
 	shift
