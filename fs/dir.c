@@ -79,6 +79,10 @@ int qvl_dir_add(struct qvl_dir *d, const char *name, struct qvl_inode *in)
 	memcpy(e->name, name, len + 1);
 	e->namelen = len;
 	e->inode = in;
+	/* Rehash before @e joins the list: rehash() hashes every listed
+	 * entry, and @e hashed twice would chain to itself. */
+	if (d->count + 1 > d->nbuckets * 2)
+		rehash(d);
 	e->next = NULL;
 	e->prev = d->tail;
 	if (d->tail)
@@ -86,8 +90,6 @@ int qvl_dir_add(struct qvl_dir *d, const char *name, struct qvl_inode *in)
 	else
 		d->head = e;
 	d->tail = e;
-	if (d->count + 1 > d->nbuckets * 2)
-		rehash(d);
 	size_t s = bucket(d, name, len);
 	e->hnext = d->buckets[s];
 	d->buckets[s] = e;
