@@ -3,6 +3,7 @@
  * destroy.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,8 +13,40 @@
 #define ITAB_INITIAL 1024
 #define QVL_IO_MAX (1u << 20) /* max_read / max_write */
 
-int qvl_fs_create(uint64_t ram_budget, unsigned chunk_shift,
-		  struct qvl_fs **out)
+/* Open the catalog, the backing files and the tier manager on @store. */
+static int open_store(struct qvl_fs *fs, const char *store, char *err,
+		      size_t errlen)
+{
+	int rc = qvl_catalog_open(store, fs->chunk_shift, &fs->cat, err, errlen);
+	if (rc)
+		return rc;
+	rc = qvl_nvme_open(store, fs->chunk_shift, 32, &fs->nvme);
+	if (rc) {
+		snprintf(err, errlen, "backing files under %s/data: %s", store,
+			 strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/* The tier manager tells us a chunk left RAM: queue a page-cache drop. */
+static void on_evicted(void *arg, uint64_t ino, uint64_t off, uint64_t len)
+{
+	qvl_bg_inval(arg, ino, off, len);
+}
+
+static void on_io_error(void *arg, uint64_t ino, uint64_t idx, int err)
+{
+	struct qvl_fs *fs = arg;
+	fs->io_errors++;
+	fprintf(stderr, "qvlmemfs: inode %llu chunk %llu: %s on the store "
+			"(bad, missing or truncated frame)\n",
+		(unsigned long long)ino, (unsigned long long)idx,
+		strerror(-err));
+}
+
+int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
+		  char *err, size_t errlen)
 {
 	struct qvl_fs *fs = calloc(1, sizeof(*fs));
 	int rc = -ENOMEM;
@@ -22,27 +55,61 @@ int qvl_fs_create(uint64_t ram_budget, unsigned chunk_shift,
 	if (!fs)
 		return -ENOMEM;
 	pthread_mutex_init(&fs->lock, NULL);
-	fs->chunk_shift = chunk_shift;
-	fs->ram_budget = ram_budget;
+	fs->chunk_shift = cfg->chunk_shift;
+	fs->ram_budget = cfg->ram_budget;
+	fs->repair = cfg->repair;
+	fs->flush_ms = cfg->flush_ms;
 	fs->read_ahead_kb = -1;
 	fs->entry_timeout = 1.0;
 	fs->attr_timeout = 1.0;
+	fs->next_ino = QVL_INO_FIRST;
 	qvl_now(&fs->started);
+	qvl_bg_init(fs);
 	fs->itab_size = ITAB_INITIAL;
 	fs->itab = calloc(fs->itab_size, sizeof(*fs->itab));
 	if (!fs->itab)
 		goto out_free;
-	rc = qvl_pool_create(ram_budget, chunk_shift, &fs->pool);
+	rc = qvl_pool_create(cfg->ram_budget, cfg->chunk_shift, &fs->pool);
 	if (rc)
 		goto out_free;
-	fs->next_ino = FUSE_ROOT_ID; /* the root takes 1; the rest start above
-					the control tree's numbers */
-	rc = qvl_inode_new(fs, S_IFDIR | 0755, getuid(), getgid(), &fs->root);
-	if (!rc)
-		rc = qvl_dir_init(fs->root, FUSE_ROOT_ID);
-	if (rc)
-		goto out_free;
-	fs->next_ino = QVL_INO_FIRST;
+	if (cfg->store) {
+		rc = open_store(fs, cfg->store, err, errlen);
+		if (rc)
+			goto out_free;
+		struct qvl_tm_config tc = {
+			.pool = fs->pool, .nvme = fs->nvme, .cat = fs->cat,
+			.chunk_shift = cfg->chunk_shift, .evicted = on_evicted,
+			.io_error = on_io_error, .arg = fs,
+		};
+		rc = qvl_tm_create(&tc, &fs->tm);
+		if (rc)
+			goto out_free;
+		rc = qvl_persist_load(fs);
+		if (rc) {
+			snprintf(err, errlen, "loading the catalog: %s",
+				 strerror(-rc));
+			goto out_free;
+		}
+	}
+	if (!fs->root) { /* a new store */
+		rc = qvl_inode_insert(fs, QVL_INO_ROOT, S_IFDIR | 0755, getuid(),
+				      getgid(), &fs->root);
+		if (!rc)
+			rc = qvl_dir_init(fs->root, QVL_INO_ROOT);
+		if (rc)
+			goto out_free;
+		qvl_persist_mark(fs, fs->root);
+	}
+	if (fs->tm) {
+		rc = qvl_persist_rows(fs);
+		if (!rc)
+			rc = qvl_tm_commit(fs->tm, 1);
+		if (rc) {
+			snprintf(err, errlen, "writing the catalog: %s",
+				 strerror(-rc));
+			goto out_free;
+		}
+	}
 	*out = fs;
 	return 0;
 
@@ -58,7 +125,11 @@ void qvl_fs_destroy(struct qvl_fs *fs)
 	if (fs->itab)
 		qvl_inode_table_free(fs);
 	free(fs->itab);
+	qvl_tm_destroy(fs->tm);
+	qvl_nvme_close(fs->nvme);
+	qvl_catalog_close(fs->cat);
 	qvl_pool_destroy(fs->pool);
+	qvl_bg_fini(fs);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs->store);
 	free(fs->mountpoint);
@@ -82,11 +153,13 @@ static void qvl_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ASYNC_READ;
 }
 
-/* Unmount: everything held in RAM goes (session files with it). */
+/* Unmount: write everything back, forget session files, commit. */
 static void qvl_destroy(void *userdata)
 {
 	struct qvl_fs *fs = userdata;
+	qvl_bg_stop(fs);
 	pthread_mutex_lock(&fs->lock);
+	qvl_persist_unmount(fs);
 	qvl_inode_table_free(fs);
 	fs->root = NULL;
 	pthread_mutex_unlock(&fs->lock);

@@ -20,9 +20,12 @@
 #include <time.h>
 
 #include "hints.h"
+#include "qvl_catalog.h"
+#include "qvl_nvme.h"
 #include "qvl_tier.h"
 
-/* Inode numbers below this are the control tree's (FUSE_ROOT_ID is 1). */
+/* Inode numbers below this are the control tree's; the root is 1. */
+#define QVL_INO_ROOT 1
 #define QVL_INO_CTL_DIR 2
 #define QVL_INO_CTL_STATS 3
 #define QVL_INO_CTL_JSON 4
@@ -87,6 +90,19 @@ struct qvl_inode {
 	uint64_t sum_version; /* blob version the cached checksum is of */
 	uint64_t sum;
 	int sum_valid;
+	/* the catalog row is stale: on fs->dirty_head's list */
+	uint8_t meta_dirty;
+	struct qvl_inode *dprev, *dnext;
+	uint32_t load_refs; /* entries naming it, counted at mount only */
+};
+
+/* What qvl_fs_create() needs to know. */
+struct qvl_fs_config {
+	uint64_t ram_budget;
+	unsigned chunk_shift;
+	const char *store;  /* NULL: RAM only, nothing persists (unit tests) */
+	unsigned flush_ms;  /* flusher period */
+	int repair;         /* delete orphans and dangling rows at mount */
 };
 
 struct qvl_fs {
@@ -99,8 +115,26 @@ struct qvl_fs {
 	uint64_t bytes; /* sum of regular files' sizes */
 	struct qvl_inode *root;
 
+	struct qvl_inode *dirty_head; /* inodes with stale catalog rows */
+	uint64_t cat_errors, io_errors, orphans, dangling;
+
 	/* set at start, read-only afterwards */
 	struct qvl_pool *pool;
+	struct qvl_catalog *cat; /* NULL without a store */
+	struct qvl_nvme *nvme;
+	struct qvl_tm *tm;
+	int repair;
+	unsigned flush_ms;
+	struct fuse_session *se; /* for page-cache invalidation */
+
+	/* background threads (bg.c); the queue is protected by bg_lock */
+	pthread_mutex_t bg_lock;
+	pthread_cond_t bg_cond;
+	int bg_stop, bg_running;
+	pthread_t flusher, invalidator;
+	struct qvl_inval *inval; /* ring of pending page-cache drops */
+	size_t ninval, capinval;
+	uint64_t inval_dropped;
 	unsigned chunk_shift;
 	uint64_t ram_budget;
 	char *store;
@@ -118,15 +152,44 @@ static inline void qvl_count(struct qvl_fs *fs, enum qvl_op op)
 	atomic_fetch_add_explicit(&fs->ops[op], 1, memory_order_relaxed);
 }
 
-/* fs.c: life cycle */
-int qvl_fs_create(uint64_t ram_budget, unsigned chunk_shift,
-		  struct qvl_fs **out);
+/* fs.c: life cycle.  qvl_fs_create() opens the store (catalog, backing
+ * files) and loads it; on failure @err says why in one line. */
+int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
+		  char *err, size_t errlen);
 void qvl_fs_destroy(struct qvl_fs *fs);
+
+/* bg.c: the flusher and the page-cache invalidator threads.  init/fini
+ * set up and tear down their state; start/stop run them (after mounting,
+ * before the final flush).  qvl_bg_inval() queues a page-cache drop
+ * (callable under fs->lock). */
+void qvl_bg_init(struct qvl_fs *fs);
+void qvl_bg_fini(struct qvl_fs *fs);
+int qvl_bg_start(struct qvl_fs *fs);
+void qvl_bg_stop(struct qvl_fs *fs);
+void qvl_bg_inval(struct qvl_fs *fs, uint64_t ino, uint64_t off, uint64_t len);
+
+/* persist.c: the catalog side of every change; under fs->lock unless said */
+void qvl_persist_mark(struct qvl_fs *fs, struct qvl_inode *in);
+int qvl_persist_rows(struct qvl_fs *fs);
+void qvl_persist_dirent(struct qvl_fs *fs, uint64_t parent, const char *name,
+			const struct qvl_inode *in);
+void qvl_persist_xattr(struct qvl_fs *fs, struct qvl_inode *in,
+		       const char *name, const void *value, size_t len, int del);
+void qvl_persist_gone(struct qvl_fs *fs, struct qvl_inode *in);
+void qvl_inode_apply_policy(struct qvl_inode *in);
+int qvl_persist_fsync(struct qvl_fs *fs, struct qvl_inode *in, int durable);
+int qvl_persist_load(struct qvl_fs *fs);
+int qvl_persist_unmount(struct qvl_fs *fs);
+/* Flush dirty data and rows and commit; takes fs->lock itself. */
+int qvl_persist_flush(struct qvl_fs *fs, int durable);
 
 /* inode.c: the inode table; all under fs->lock */
 struct qvl_inode *qvl_inode_get(struct qvl_fs *fs, uint64_t ino);
 int qvl_inode_new(struct qvl_fs *fs, mode_t mode, uid_t uid, gid_t gid,
 		  struct qvl_inode **out);
+/* The same with a given number (loading): -EEXIST if taken. */
+int qvl_inode_insert(struct qvl_fs *fs, uint64_t ino, mode_t mode, uid_t uid,
+		     gid_t gid, struct qvl_inode **out);
 void qvl_inode_forget(struct qvl_fs *fs, struct qvl_inode *in, uint64_t n);
 void qvl_inode_maybe_free(struct qvl_fs *fs, struct qvl_inode *in);
 void qvl_inode_stat(const struct qvl_fs *fs, const struct qvl_inode *in,

@@ -284,3 +284,71 @@ const char *qvl_tier_name(enum qvl_tier_id t)
 {
 	return tier_words[t];
 }
+
+/*
+ * The packed form stored in the catalog: a format byte, then the fields in
+ * a fixed order, little-endian.  Independent of struct layout and compiler.
+ */
+#define HINTS_PACK_FORMAT 1
+
+static uint8_t *put_le(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+
+static const uint8_t *get_le(const uint8_t *p, uint64_t *v, int bytes)
+{
+	*v = 0;
+	for (int i = 0; i < bytes; i++)
+		*v |= (uint64_t)p[i] << (8 * i);
+	return p + bytes;
+}
+
+size_t qvl_hints_pack(const struct qvl_hints *h, uint8_t *buf)
+{
+	uint8_t *p = buf;
+	*p++ = HINTS_PACK_FORMAT;
+	p = put_le(p, h->set, 4);
+	*p++ = (uint8_t)h->dtype;
+	*p++ = h->ndims;
+	for (int i = 0; i < QVL_MAX_DIMS; i++)
+		p = put_le(p, h->dims[i], 8);
+	*p++ = (uint8_t)h->pin;
+	*p++ = (uint8_t)h->lifetime;
+	p = put_le(p, h->ttl, 8);
+	*p++ = h->priority;
+	*p++ = (uint8_t)h->codec;
+	*p++ = (uint8_t)h->access;
+	return (size_t)(p - buf);
+}
+
+int qvl_hints_unpack(const uint8_t *buf, size_t len, struct qvl_hints *h)
+{
+	uint64_t v;
+	if (len != QVL_HINTS_PACKED || buf[0] != HINTS_PACK_FORMAT)
+		return -EINVAL;
+	const uint8_t *p = buf + 1;
+	qvl_hints_init(h);
+	p = get_le(p, &v, 4);
+	h->set = (uint32_t)v;
+	uint8_t dt = *p++, nd = *p++;
+	for (int i = 0; i < QVL_MAX_DIMS; i++)
+		p = get_le(p, &h->dims[i], 8);
+	uint8_t pin = *p++, life = *p++;
+	p = get_le(p, &h->ttl, 8);
+	uint8_t prio = *p++, codec = *p++, access = *p++;
+	if (dt >= QVL_DTYPE_COUNT || nd > QVL_MAX_DIMS || pin > QVL_PIN_GPU ||
+	    life > QVL_LIFE_VOLATILE || prio > QVL_PRIORITY_MAX ||
+	    codec > QVL_CPOL_F8E4M3 || access > QVL_ADV_RANDOM)
+		return -EINVAL;
+	h->dtype = (enum qvl_dtype)dt;
+	h->ndims = nd;
+	h->pin = (enum qvl_pin)pin;
+	h->lifetime = (enum qvl_lifetime)life;
+	h->priority = prio;
+	h->codec = (enum qvl_codec_pol)codec;
+	h->access = (enum qvl_advice)access;
+	return 0;
+}

@@ -84,6 +84,16 @@ int qvl_parse_size(const char *s, uint64_t pct_base, uint64_t *out);
 int qvl_shape_bytes(enum qvl_dtype dtype, const uint64_t *dims, uint8_t ndims,
 		    uint64_t *out);
 
+/* Bytes of the packed form (qvl_hints_pack). */
+#define QVL_HINTS_PACKED (1 + 4 + 2 + 8 * QVL_MAX_DIMS + 2 + 8 + 3)
+
+/* qvl_hints_pack() - @h in a fixed, versioned byte form for the catalog;
+ * @buf holds QVL_HINTS_PACKED bytes.  Returns the length written. */
+size_t qvl_hints_pack(const struct qvl_hints *h, uint8_t *buf);
+
+/* qvl_hints_unpack() - the reverse; -EINVAL for a malformed form. */
+int qvl_hints_unpack(const uint8_t *buf, size_t len, struct qvl_hints *h);
+
 /* Formatters write a NUL-terminated value and return its length (without
  * the NUL), truncating like snprintf. */
 int qvl_format_shape(const uint64_t *dims, uint8_t ndims, char *buf, size_t cap);

@@ -55,17 +55,21 @@ static int itab_grow(struct qvl_fs *fs)
 	return 0;
 }
 
-int qvl_inode_new(struct qvl_fs *fs, mode_t mode, uid_t uid, gid_t gid,
-		  struct qvl_inode **out)
+int qvl_inode_insert(struct qvl_fs *fs, uint64_t ino, mode_t mode, uid_t uid,
+		     gid_t gid, struct qvl_inode **out)
 {
 	*out = NULL;
+	if (qvl_inode_get(fs, ino))
+		return -EEXIST;
 	if (fs->ninodes + 1 > fs->itab_size && itab_grow(fs))
 		return -ENOMEM;
 	struct qvl_inode *in = calloc(1, sizeof(*in));
 	if (!in)
 		return -ENOMEM;
 	if (S_ISREG(mode)) {
-		int rc = qvl_blob_create(fs->pool, fs->chunk_shift, &in->blob);
+		int rc = fs->tm ? qvl_blob_create_tm(fs->tm, ino, &in->blob)
+				: qvl_blob_create(fs->pool, fs->chunk_shift,
+						  &in->blob);
 		if (rc) {
 			free(in);
 			return rc;
@@ -76,7 +80,7 @@ int qvl_inode_new(struct qvl_fs *fs, mode_t mode, uid_t uid, gid_t gid,
 	} else if (S_ISLNK(mode)) {
 		fs->nlinks_sym++;
 	}
-	in->ino = fs->next_ino++;
+	in->ino = ino;
 	in->mode = mode;
 	in->uid = uid;
 	in->gid = gid;
@@ -90,6 +94,17 @@ int qvl_inode_new(struct qvl_fs *fs, mode_t mode, uid_t uid, gid_t gid,
 	fs->ninodes++;
 	*out = in;
 	return 0;
+}
+
+int qvl_inode_new(struct qvl_fs *fs, mode_t mode, uid_t uid, gid_t gid,
+		  struct qvl_inode **out)
+{
+	int rc = qvl_inode_insert(fs, fs->next_ino, mode, uid, gid, out);
+	if (!rc) {
+		fs->next_ino++;
+		qvl_persist_mark(fs, *out);
+	}
+	return rc;
 }
 
 static void inode_unhash(struct qvl_fs *fs, struct qvl_inode *in)
@@ -124,6 +139,7 @@ void qvl_inode_maybe_free(struct qvl_fs *fs, struct qvl_inode *in)
 {
 	if (in->nlookup || in->nlink || in->nopen || in == fs->root)
 		return;
+	qvl_persist_gone(fs, in);
 	inode_unhash(fs, in);
 	inode_free(fs, in);
 }

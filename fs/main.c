@@ -21,6 +21,8 @@ struct qvl_cli {
 	char *ram;
 	char *store;
 	char *chunk;
+	char *flush;
+	int repair;
 };
 
 #define CLI_OPT(t, p) { t, offsetof(struct qvl_cli, p), 1 }
@@ -28,12 +30,15 @@ static const struct fuse_opt cli_spec[] = {
 	CLI_OPT("ram=%s", ram),
 	CLI_OPT("store=%s", store),
 	CLI_OPT("chunk=%s", chunk),
+	CLI_OPT("flush=%s", flush),
+	CLI_OPT("repair", repair),
 	FUSE_OPT_END
 };
 
 /* Share of MemAvailable the RAM tier takes when ram= is not given. */
 #define QVL_RAM_DEFAULT_PCT 50
 #define QVL_READ_AHEAD_KB 1024
+#define QVL_FLUSH_DEFAULT_MS 5000
 
 static void usage(const char *prog)
 {
@@ -45,8 +50,12 @@ static void usage(const char *prog)
 	       "                       (default /var/lib/qvlmemfs as root,\n"
 	       "                       ~/.local/state/qvlmemfs otherwise)\n"
 	       "    -o chunk=SIZE      chunk size, a power of two from 64K to 64M\n"
-	       "                       (default 1M)\n\n",
-	       prog, QVL_RAM_DEFAULT_PCT);
+	       "                       (default 1M; fixed when the store is made)\n"
+	       "    -o flush=SECONDS   write dirty data back at least this often\n"
+	       "                       (default %g)\n"
+	       "    -o repair          delete orphaned backing files and dangling\n"
+	       "                       catalog rows found at mount\n\n",
+	       prog, QVL_RAM_DEFAULT_PCT, QVL_FLUSH_DEFAULT_MS / 1000.0);
 }
 
 static uint64_t mem_available(void)
@@ -213,6 +222,20 @@ static int parse_chunk(const char *s, unsigned *shift)
 	return 0;
 }
 
+static int parse_flush(const char *s, unsigned *ms)
+{
+	char *end;
+	*ms = QVL_FLUSH_DEFAULT_MS;
+	if (!s)
+		return 0;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0.01 && v <= 3600))
+		return -EINVAL;
+	*ms = (unsigned)(v * 1000);
+	return 0;
+}
+
 static int run_loop(struct fuse_session *se, const struct fuse_cmdline_opts *o)
 {
 	if (o->singlethread)
@@ -237,7 +260,8 @@ int main(int argc, char *argv[])
 	struct qvl_fs *fs = NULL;
 	char mnt[PATH_MAX];
 	uint64_t budget;
-	unsigned shift;
+	unsigned shift, flush_ms;
+	char err[512] = "";
 	int ret = 1, lockfd = -1;
 
 	if (fuse_opt_parse(&args, &cli, cli_spec, NULL) ||
@@ -275,6 +299,11 @@ int main(int argc, char *argv[])
 				"64K to 64M\n", cli.chunk);
 		goto out_args;
 	}
+	if (parse_flush(cli.flush, &flush_ms)) {
+		fprintf(stderr, "qvlmemfs: bad flush=%s: seconds from 0.01 to "
+				"3600\n", cli.flush);
+		goto out_args;
+	}
 	if (!realpath(opts.mountpoint, mnt)) {
 		fprintf(stderr, "qvlmemfs: mountpoint %s: %s\n", opts.mountpoint,
 			strerror(errno));
@@ -290,17 +319,30 @@ int main(int argc, char *argv[])
 	if (fuse_opt_add_arg(&args, "-odefault_permissions,fsname=qvlmemfs,"
 				    "subtype=qvlmemfs,max_read=1048576"))
 		goto out_unlock;
-	int rc = qvl_fs_create(budget, shift, &fs);
+	struct qvl_fs_config cfg = {
+		.ram_budget = budget, .chunk_shift = shift, .store = cli.store,
+		.flush_ms = flush_ms, .repair = cli.repair,
+	};
+	int rc = qvl_fs_create(&cfg, &fs, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "qvlmemfs: %s\n", strerror(-rc));
+		fprintf(stderr, "qvlmemfs: store %s: %s\n", cli.store,
+			*err ? err : strerror(-rc));
 		goto out_unlock;
 	}
+	if (fs->orphans || fs->dangling)
+		fprintf(stderr, "qvlmemfs: store %s: %llu orphaned and %llu "
+				"dangling entries %s\n", cli.store,
+			(unsigned long long)fs->orphans,
+			(unsigned long long)fs->dangling,
+			cli.repair ? "repaired" : "found (mount with -o repair "
+						  "to delete them)");
 	fs->store = realpath(cli.store, NULL);
 	fs->mountpoint = strdup(mnt);
 	qvl_fs_ops(&ops);
 	se = fuse_session_new(&args, &ops, sizeof(ops), fs);
 	if (!se)
 		goto out_fs;
+	fs->se = se;
 	if (fuse_set_signal_handlers(se))
 		goto out_session;
 	if (fuse_session_mount(se, mnt))
@@ -329,6 +371,7 @@ out_args:
 	free(cli.ram);
 	free(cli.store);
 	free(cli.chunk);
+	free(cli.flush);
 	fuse_opt_free_args(&args);
 	return ret;
 }

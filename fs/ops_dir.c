@@ -159,13 +159,18 @@ static void qvl_releasedir(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
+/* A directory's entries are catalog rows: commit them durably. */
 static void qvl_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 			 struct fuse_file_info *fi)
 {
-	(void)ino;
+	struct qvl_fs *fs = qvl_req_fs(req);
 	(void)datasync;
 	(void)fi;
-	fuse_reply_err(req, 0);
+	pthread_mutex_lock(&fs->lock);
+	struct qvl_inode *d = qvl_is_ctl(ino) ? NULL : qvl_inode_get(fs, ino);
+	int err = -qvl_persist_fsync(fs, d, 1);
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, err);
 }
 
 void qvl_ops_dir(struct fuse_lowlevel_ops *ops)

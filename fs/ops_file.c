@@ -67,6 +67,7 @@ static void qvl_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		qvl_inode_resize(fs, in, 0);
 		qvl_now(&in->mtime);
 		in->ctime = in->mtime;
+		qvl_persist_mark(fs, in);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (err) {
@@ -78,13 +79,15 @@ static void qvl_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /* relatime: note an access only when it would change what atime says. */
-static void note_access(struct qvl_inode *in)
+static void note_access(struct qvl_fs *fs, struct qvl_inode *in)
 {
 	struct timespec now;
 	qvl_now(&now);
 	if (in->atime.tv_sec <= in->mtime.tv_sec ||
-	    now.tv_sec - in->atime.tv_sec >= 24 * 3600)
+	    now.tv_sec - in->atime.tv_sec >= 24 * 3600) {
 		in->atime = now;
+		qvl_persist_mark(fs, in);
+	}
 }
 
 static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -109,10 +112,10 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 						     : size;
 		buf = malloc(n);
 		if (buf)
-			qvl_blob_read(in->blob, buf, n, (uint64_t)off);
+			err = -qvl_blob_read(in->blob, buf, n, (uint64_t)off);
 		else
 			err = ENOMEM;
-		note_access(in);
+		note_access(fs, in);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (err)
@@ -149,6 +152,7 @@ static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		if (!err && size) {
 			qvl_now(&in->mtime);
 			in->ctime = in->mtime;
+			qvl_persist_mark(fs, in);
 		}
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -181,6 +185,7 @@ static int do_fallocate(struct qvl_fs *fs, struct qvl_inode *in, int mode,
 	qvl_now(&in->ctime);
 	if (mode != FALLOC_FL_KEEP_SIZE)
 		in->mtime = in->ctime;
+	qvl_persist_mark(fs, in);
 	return 0;
 }
 
@@ -220,15 +225,29 @@ static void qvl_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-/* Everything lives in RAM for now: there is nothing to make durable. */
+/* Data and metadata of the file durable: its dirty chunks written, its row
+ * and everything else pending committed, the WAL synced. */
 static void qvl_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		      struct fuse_file_info *fi)
 {
-	(void)ino;
+	struct qvl_fs *fs = qvl_req_fs(req);
+	int err = 0;
 	(void)datasync;
 	(void)fi;
-	qvl_count(qvl_req_fs(req), QVL_OP_FSYNC);
-	fuse_reply_err(req, 0);
+
+	qvl_count(fs, QVL_OP_FSYNC);
+	if (qvl_is_ctl(ino)) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (!in)
+		err = ENOENT;
+	else
+		err = -qvl_persist_fsync(fs, in, 1);
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, err);
 }
 
 static void qvl_release(fuse_req_t req, fuse_ino_t ino,

@@ -43,10 +43,11 @@ static int is_ctl_name(fuse_ino_t parent, const char *name)
 	return parent == FUSE_ROOT_ID && strcmp(name, QVL_CTL_DIR) == 0;
 }
 
-static void touch_dir(struct qvl_inode *d)
+static void touch_dir(struct qvl_fs *fs, struct qvl_inode *d)
 {
 	qvl_now(&d->mtime);
 	d->ctime = d->mtime;
+	qvl_persist_mark(fs, d);
 }
 
 static void qvl_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -194,6 +195,7 @@ static void qvl_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
 	if (in) {
 		err = do_setattr(fs, in, attr, to_set);
+		qvl_persist_mark(fs, in);
 		qvl_inode_stat(fs, in, &st);
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -262,9 +264,11 @@ int qvl_node_make(struct qvl_fs *fs, fuse_req_t req, fuse_ino_t parent,
 		return -rc;
 	}
 	qvl_hints_inherit(&in->hints, &d->hints);
+	qvl_inode_apply_policy(in);
+	qvl_persist_dirent(fs, d->ino, name, in);
 	if (S_ISDIR(mode))
 		d->nlink++;
-	touch_dir(d);
+	touch_dir(fs, d);
 	qvl_entry_fill(fs, in, e);
 	*out = in;
 	return 0;
@@ -339,7 +343,9 @@ static void qvl_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	if (!err) {
 		in->nlink++;
 		qvl_now(&in->ctime);
-		touch_dir(d);
+		qvl_persist_mark(fs, in);
+		qvl_persist_dirent(fs, d->ino, newname, in);
+		touch_dir(fs, d);
 		qvl_entry_fill(fs, in, &e);
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -361,6 +367,7 @@ static void drop_link(struct qvl_fs *fs, struct qvl_inode *d,
 		in->nlink--;
 	}
 	qvl_now(&in->ctime);
+	qvl_persist_mark(fs, in);
 	qvl_inode_maybe_free(fs, in);
 }
 
@@ -388,8 +395,9 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name,
 		else if (want_dir && in->dir->count)
 			err = ENOTEMPTY;
 		if (!err) {
+			qvl_persist_dirent(fs, d->ino, name, NULL);
 			qvl_dir_remove(d->dir, de);
-			touch_dir(d);
+			touch_dir(fs, d);
 			drop_link(fs, d, in);
 		}
 	}
@@ -450,6 +458,10 @@ static int do_exchange(struct qvl_fs *fs, struct qvl_inode *sd,
 	reparent(b, dd, sd);
 	qvl_now(&a->ctime);
 	b->ctime = a->ctime;
+	qvl_persist_dirent(fs, sd->ino, se->name, b);
+	qvl_persist_dirent(fs, dd->ino, de->name, a);
+	qvl_persist_mark(fs, a);
+	qvl_persist_mark(fs, b);
 	return 0;
 }
 
@@ -470,6 +482,8 @@ static int do_rename(struct qvl_fs *fs, struct qvl_inode *sd,
 			return ENOTEMPTY;
 		de->inode = in; /* no allocation: cannot fail from here */
 		reparent(in, sd, dd);
+		qvl_persist_dirent(fs, dd->ino, newname, in);
+		qvl_persist_dirent(fs, sd->ino, se->name, NULL);
 		qvl_dir_remove(sd->dir, se);
 		drop_link(fs, dd, old);
 	} else {
@@ -477,9 +491,12 @@ static int do_rename(struct qvl_fs *fs, struct qvl_inode *sd,
 		if (rc)
 			return -rc;
 		reparent(in, sd, dd);
+		qvl_persist_dirent(fs, dd->ino, newname, in);
+		qvl_persist_dirent(fs, sd->ino, se->name, NULL);
 		qvl_dir_remove(sd->dir, se);
 	}
 	qvl_now(&in->ctime);
+	qvl_persist_mark(fs, in);
 	return 0;
 }
 
@@ -523,8 +540,8 @@ static void qvl_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	else
 		err = do_rename(fs, sd, se, dd, de, newname);
 	if (!err && se) {
-		touch_dir(sd);
-		touch_dir(dd);
+		touch_dir(fs, sd);
+		touch_dir(fs, dd);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, err);

@@ -67,8 +67,8 @@ static int shape_fits(enum qvl_dtype dt, const uint64_t *dims, uint8_t ndims,
 }
 
 /* Validate and apply one user.qvl.* value.  Returns 0 or a positive errno. */
-static int qvl_set(struct qvl_inode *in, int qa, const char *v, size_t len,
-		   int flags)
+static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
+		   const char *v, size_t len, int flags)
 {
 	struct qvl_hints *h = &in->hints;
 	struct qvl_hints n = *h;
@@ -106,9 +106,13 @@ static int qvl_set(struct qvl_inode *in, int qa, const char *v, size_t len,
 			return EINVAL;
 		if (t == QVL_TIER_GPU)
 			return ENODEV; /* no GPU tier in this build or machine */
-		if (t == QVL_TIER_NVME)
-			return EOPNOTSUPP; /* the NVMe tier is not there yet */
-		return 0; /* already in RAM */
+		if (t == QVL_TIER_NVME && !fs->tm)
+			return EOPNOTSUPP;
+		if (is_dir)
+			return 0;
+		rc = t == QVL_TIER_NVME ? qvl_blob_evict(in->blob)
+					: qvl_blob_load(in->blob, in->size);
+		return -rc;
 	}
 	case QA_PIN:
 		rc = qvl_parse_pin(v, len, &n.pin);
@@ -117,6 +121,14 @@ static int qvl_set(struct qvl_inode *in, int qa, const char *v, size_t len,
 		break;
 	case QA_LIFETIME:
 		rc = qvl_parse_lifetime(v, len, &n.lifetime);
+		/* Leaving the store: every byte must be in RAM first. */
+		if (!rc && in->blob && n.lifetime != QVL_LIFE_PERSISTENT &&
+		    h->lifetime == QVL_LIFE_PERSISTENT && qvl_blob_disk_bytes(in->blob)) {
+			int lr = qvl_blob_load(in->blob, in->size);
+			if (lr)
+				return -lr;
+			qvl_blob_forget_store(in->blob);
+		}
 		break;
 	case QA_TTL:
 		rc = qvl_parse_ttl(v, len, &n.ttl);
@@ -132,12 +144,16 @@ static int qvl_set(struct qvl_inode *in, int qa, const char *v, size_t len,
 		rc = qvl_parse_advice(v, len, &a);
 		if (rc)
 			return EINVAL;
-		/* willneed/dontneed act on tiers; with one tier they are
-		 * accepted and have nothing to do.  The access pattern is
-		 * remembered for the prefetcher. */
+		/* willneed/dontneed move data now, as far as the budget and
+		 * the store allow (a hint: running out is not an error).  The
+		 * access pattern is remembered for the prefetcher. */
 		if (a == QVL_ADV_SEQUENTIAL || a == QVL_ADV_RANDOM) {
 			h->access = a;
 			h->set |= QVL_HSET_ACCESS;
+		} else if (in->blob && a == QVL_ADV_WILLNEED) {
+			qvl_blob_load(in->blob, in->size);
+		} else if (in->blob && a == QVL_ADV_DONTNEED) {
+			qvl_blob_evict(in->blob);
 		}
 		return 0;
 	}
@@ -148,6 +164,8 @@ static int qvl_set(struct qvl_inode *in, int qa, const char *v, size_t len,
 		return EINVAL;
 	n.set |= qattrs[qa].setbit;
 	*h = n;
+	qvl_inode_apply_policy(in);
+	qvl_persist_mark(fs, in);
 	return 0;
 }
 
@@ -176,13 +194,33 @@ static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	if (!in)
 		err = ENOENT;
 	else if (qa >= 0)
-		err = qvl_set(in, qa, value, size, flags);
-	else
-		err = -qvl_xattr_set(in, name, value, size, flags);
-	if (!err)
+		err = qvl_set(fs, in, qa, value, size, flags);
+	else if (!(err = -qvl_xattr_set(in, name, value, size, flags)))
+		qvl_persist_xattr(fs, in, name, value, size, 0);
+	if (!err) {
 		qvl_now(&in->ctime);
+		qvl_persist_mark(fs, in);
+	}
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, err);
+}
+
+/* Where the bytes are: "ram", "nvme" or "ram:25%,nvme:75%" by chunks
+ * (a chunk both in RAM and on disk counts as RAM). */
+static int format_tier(struct qvl_inode *in, char *buf, size_t cap)
+{
+	uint64_t ram, disk;
+	qvl_blob_residency(in->blob, &ram, &disk);
+	if (!disk)
+		return snprintf(buf, cap, "ram");
+	if (!ram)
+		return snprintf(buf, cap, "nvme");
+	unsigned pr = (unsigned)((ram * 100 + (ram + disk) / 2) / (ram + disk));
+	if (pr == 0)
+		pr = 1;
+	if (pr == 100)
+		pr = 99;
+	return snprintf(buf, cap, "ram:%u%%,nvme:%u%%", pr, 100 - pr);
 }
 
 /* Format a readable qvl attribute into @buf; returns its length or -errno. */
@@ -205,7 +243,7 @@ static int qvl_get(struct qvl_inode *in, int qa, char *buf, size_t cap)
 			return -ENODATA;
 		return qvl_format_shape(h->dims, h->ndims, buf, cap);
 	case QA_TIER:
-		return snprintf(buf, cap, "ram");
+		return format_tier(in, buf, cap);
 	case QA_PIN:
 		return snprintf(buf, cap, "%s", qvl_pin_name(h->pin));
 	case QA_LIFETIME:
@@ -217,8 +255,9 @@ static int qvl_get(struct qvl_inode *in, int qa, char *buf, size_t cap)
 	case QA_CODEC:
 		return snprintf(buf, cap, "%s", qvl_codec_name(h->codec));
 	case QA_STORED:
-		return snprintf(buf, cap, "ram:%" PRIu64,
-				qvl_blob_resident(in->blob));
+		return snprintf(buf, cap, "ram:%" PRIu64 ",nvme:%" PRIu64,
+				qvl_blob_resident(in->blob),
+				qvl_blob_disk_bytes(in->blob));
 	case QA_CHECKSUM: {
 		uint64_t v = qvl_blob_version(in->blob);
 		if (!in->sum_valid || in->sum_version != v) {
@@ -380,10 +419,13 @@ static void qvl_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		err = ENOENT;
 	else if (is_qvl(name))
 		err = qa < 0 ? ENODATA : qvl_unset(in, qa);
-	else
-		err = -qvl_xattr_remove(in, name);
-	if (!err)
+	else if (!(err = -qvl_xattr_remove(in, name)))
+		qvl_persist_xattr(fs, in, name, NULL, 0, 1);
+	if (!err) {
 		qvl_now(&in->ctime);
+		qvl_inode_apply_policy(in);
+		qvl_persist_mark(fs, in);
+	}
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, err);
 }

@@ -1,10 +1,14 @@
 /*
  * blob.c - one file's bytes as a flat map of fixed-size chunks.
  *
- * map[i] is chunk i or NULL (a hole).  The map covers only chunks that were
+ * map[i] is chunk i, or NULL for a hole.  A chunk's bytes are in RAM, in a
+ * frame on disk, or both (see tm_i.h).  The map covers only chunks that were
  * ever written, so a sparse file costs a pointer per chunk up to its last
- * written one, and nothing for its holes' data.  Writes are all-or-nothing:
- * the chunks a write needs are allocated before any byte is copied.
+ * written one, and nothing for its holes' data.
+ *
+ * Writes are all-or-nothing: every chunk a write needs is made resident
+ * (allocated, or fetched when the write covers it only in part) before any
+ * byte is copied, so a failure leaves the file as it was.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,71 +16,108 @@
 
 #include <xxhash.h>
 
-#include "qvl_tier.h"
+#include "tm_i.h"
 
-struct qvl_blob {
-	struct qvl_pool *pool;
-	unsigned shift;
-	size_t chunk; /* 1 << shift */
-	void **map;
-	uint64_t nmap;     /* entries in map */
-	uint64_t resident; /* chunks allocated */
-	uint64_t version;
-};
 
-int qvl_blob_create(struct qvl_pool *pool, unsigned chunk_shift,
+static int blob_new(struct qvl_pool *pool, struct qvl_tm *tm, unsigned shift,
 		    struct qvl_blob **out)
 {
 	*out = NULL;
-	if (chunk_shift < QVL_CHUNK_SHIFT_MIN || chunk_shift > QVL_CHUNK_SHIFT_MAX)
+	if (shift < QVL_CHUNK_SHIFT_MIN || shift > QVL_CHUNK_SHIFT_MAX)
 		return -EINVAL;
 	struct qvl_blob *b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->pool = pool;
-	b->shift = chunk_shift;
-	b->chunk = (size_t)1 << chunk_shift;
+	b->tm = tm;
+	b->shift = shift;
+	b->chunk = (size_t)1 << shift;
+	b->codec = QVL_CODEC_POLICY_AUTO;
 	*out = b;
 	return 0;
 }
 
-static void free_from(struct qvl_blob *b, uint64_t first)
+int qvl_blob_create(struct qvl_pool *pool, unsigned chunk_shift,
+		    struct qvl_blob **out)
 {
-	for (uint64_t i = first; i < b->nmap; i++) {
-		if (b->map[i]) {
-			qvl_pool_free(b->pool, b->map[i], b->chunk);
-			b->map[i] = NULL;
-			b->resident--;
-		}
+	return blob_new(pool, NULL, chunk_shift, out);
+}
+
+int qvl_blob_create_tm(struct qvl_tm *tm, uint64_t ino, struct qvl_blob **out)
+{
+	int rc = blob_new(tm->cfg.pool, tm, tm->cfg.chunk_shift, out);
+	if (!rc)
+		(*out)->ino = ino;
+	return rc;
+}
+
+void qvl_blob_set_policy(struct qvl_blob *b, uint32_t flags,
+			 enum qvl_dtype dtype, enum qvl_codec_policy codec)
+{
+	b->flags = flags;
+	b->dtype = dtype;
+	b->codec = codec;
+}
+
+void qvl_blob_ram_free(struct qvl_blob *b, struct qvl_chunk *c)
+{
+	if (!c->ram)
+		return;
+	if (b->tm)
+		qvl_tm_ring_del(b->tm, c);
+	qvl_pool_free(b->pool, c->ram, b->chunk);
+	c->ram = NULL;
+	c->dirty = 0;
+	b->resident--;
+}
+
+/*
+ * Forget chunk @idx entirely (truncate, punch, file deleted).  Its disk
+ * frames become free space once the catalog stops referring to them.
+ */
+static void chunk_drop(struct qvl_blob *b, uint64_t idx)
+{
+	struct qvl_chunk *c = idx < b->nmap ? b->map[idx] : NULL;
+	if (!c)
+		return;
+	qvl_blob_ram_free(b, c);
+	if (c->disk_len) {
+		b->on_disk--;
+		b->disk_bytes -= c->disk_len;
+		if (b->tm && b->tm->cfg.nvme)
+			qvl_tm_forget_frame(b->tm, c);
 	}
+	free(c);
+	b->map[idx] = NULL;
 }
 
 void qvl_blob_destroy(struct qvl_blob *blob)
 {
 	if (!blob)
 		return;
-	free_from(blob, 0);
+	for (uint64_t i = 0; i < blob->nmap; i++) {
+		struct qvl_chunk *c = blob->map[i];
+		if (c) {
+			qvl_blob_ram_free(blob, c);
+			free(c);
+		}
+	}
 	free(blob->map);
 	free(blob);
 }
 
-void qvl_blob_read(const struct qvl_blob *b, void *buf, size_t len,
-		   uint64_t off)
+void qvl_blob_forget_store(struct qvl_blob *b)
 {
-	char *dst = buf;
-	while (len) {
-		uint64_t idx = off >> b->shift;
-		size_t in = (size_t)(off & (b->chunk - 1));
-		size_t n = b->chunk - in < len ? b->chunk - in : len;
-		const char *c = idx < b->nmap ? b->map[idx] : NULL;
-		if (c)
-			memcpy(dst, c + in, n);
-		else
-			memset(dst, 0, n);
-		dst += n;
-		off += n;
-		len -= n;
-	}
+	if (!b->tm || !b->tm->cfg.nvme || !b->on_disk)
+		return;
+	qvl_tm_defer(b->tm, b->ino, 0, 0, 1);
+	if (b->tm->cfg.cat)
+		qvl_catalog_del_chunks(b->tm->cfg.cat, b->ino, 0);
+	for (uint64_t i = 0; i < b->nmap; i++)
+		if (b->map[i])
+			b->map[i]->disk_len = 0;
+	b->on_disk = 0;
+	b->disk_bytes = 0;
 }
 
 static int grow_map(struct qvl_blob *b, uint64_t need)
@@ -86,7 +127,7 @@ static int grow_map(struct qvl_blob *b, uint64_t need)
 	uint64_t cap = b->nmap ? b->nmap : 4;
 	while (cap < need)
 		cap *= 2;
-	void **m = realloc(b->map, cap * sizeof(*m));
+	struct qvl_chunk **m = realloc(b->map, cap * sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	memset(m + b->nmap, 0, (cap - b->nmap) * sizeof(*m));
@@ -95,36 +136,111 @@ static int grow_map(struct qvl_blob *b, uint64_t need)
 	return 0;
 }
 
+static struct qvl_chunk *chunk_get(struct qvl_blob *b, uint64_t idx)
+{
+	if (b->map[idx])
+		return b->map[idx];
+	struct qvl_chunk *c = calloc(1, sizeof(*c));
+	if (c) {
+		c->blob = b;
+		c->idx = idx;
+		b->map[idx] = c;
+	}
+	return c;
+}
+
+/* Give chunk @c the fresh slot @ram and put it on the clock ring. */
+static void ram_install(struct qvl_blob *b, struct qvl_chunk *c, void *ram)
+{
+	c->ram = ram;
+	c->ref = 1;
+	b->resident++;
+	if (b->tm)
+		qvl_tm_ring_add(b->tm, c);
+}
+
+static void holds_release(struct qvl_blob *b, uint64_t first, uint64_t last)
+{
+	for (uint64_t i = first; i <= last && i < b->nmap; i++)
+		if (b->map[i])
+			b->map[i]->hold = 0;
+}
+
 /*
- * Make chunks [first, last] resident, all or nothing: count the holes, take
- * that many slots from the pool in one call (which checks the budget once),
- * then fill the holes.
+ * Make chunks [first, last] resident, all or nothing.  Chunks that are only
+ * on disk are fetched unless the caller overwrites them entirely: those
+ * are [@whole_first, @whole_end), an empty range when whole_first >=
+ * whole_end.  On success every chunk in the range is resident
+ * and held (hold = 1); the caller releases the holds.
  */
-static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last)
+static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last,
+			 uint64_t whole_first, uint64_t whole_end)
 {
 	int rc = grow_map(b, last + 1);
 	if (rc)
 		return rc;
-	size_t holes = 0;
-	for (uint64_t i = first; i <= last; i++)
-		holes += !b->map[i];
-	if (!holes)
-		return 0;
-
-	void *small[4];
-	void **fresh = holes <= 4 ? small : malloc(holes * sizeof(*fresh));
-	if (!fresh)
-		return -ENOMEM;
-	rc = qvl_pool_alloc_n(b->pool, b->chunk, holes, fresh);
-	if (!rc) {
-		size_t k = 0;
-		for (uint64_t i = first; i <= last; i++)
-			if (!b->map[i])
-				b->map[i] = fresh[k++];
-		b->resident += holes;
+	size_t need = 0;
+	for (uint64_t i = first; i <= last; i++) {
+		struct qvl_chunk *c = b->map[i];
+		if (c && c->ram)
+			c->hold = 1;
+		else
+			need++;
+		if (c && c->lost && !(i >= whole_first && i < whole_end)) {
+			rc = -ESTALE;
+			goto out_release;
+		}
 	}
+	if (!need)
+		return 0;
+	if (b->tm) {
+		rc = qvl_tm_make_room(b->tm, need);
+		if (rc)
+			goto out_release;
+	}
+	void *small[4];
+	void **fresh = need <= 4 ? small : malloc(need * sizeof(*fresh));
+	struct qvl_chunk *fsmall[4];
+	struct qvl_chunk **fetch = need <= 4 ? fsmall : malloc(need * sizeof(*fetch));
+	if (!fresh || !fetch) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	rc = qvl_pool_alloc_n(b->pool, b->chunk, need, fresh);
+	if (rc)
+		goto out_free;
+	size_t k = 0;
+	unsigned nfetch = 0;
+	for (uint64_t i = first; i <= last; i++) {
+		struct qvl_chunk *c = b->map[i];
+		if (c && c->ram)
+			continue;
+		c = chunk_get(b, i);
+		if (!c) {
+			/* give back what was not installed */
+			for (size_t j = k; j < need; j++)
+				qvl_pool_free(b->pool, fresh[j], b->chunk);
+			rc = -ENOMEM;
+			goto out_free;
+		}
+		ram_install(b, c, fresh[k++]);
+		c->hold = 1;
+		if (c->disk_len && !(i >= whole_first && i < whole_end))
+			fetch[nfetch++] = c;
+		else if (c->lost)
+			c->lost = 0; /* overwritten whole: valid again */
+	}
+	if (nfetch)
+		rc = qvl_tm_fetch(b->tm, fetch, nfetch);
+out_free:
 	if (fresh != small)
 		free(fresh);
+	if (fetch != fsmall)
+		free(fetch);
+	if (!rc)
+		return 0;
+out_release:
+	holds_release(b, first, last);
 	return rc;
 }
 
@@ -132,6 +248,70 @@ static int check_range(uint64_t off, uint64_t len)
 {
 	if (off > QVL_BLOB_MAX_SIZE || len > QVL_BLOB_MAX_SIZE - off)
 		return -EFBIG;
+	return 0;
+}
+
+/* Fetch the chunks of [off, off+len) that are only on disk, with up to
+ * TM_BATCH chunks after them as readahead. */
+static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
+{
+	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
+	for (uint64_t i = first; i <= last && i < b->nmap; i++) {
+		struct qvl_chunk *c = b->map[i];
+		if (c && c->lost)
+			return -ESTALE;
+		if (!c || c->ram || !c->disk_len)
+			continue;
+		/* A run of disk-only chunks from i: fetch it in one batch. */
+		uint64_t end = i;
+		while (end + 1 < b->nmap && end + 1 - i < TM_BATCH &&
+		       b->map[end + 1] && !b->map[end + 1]->ram &&
+		       b->map[end + 1]->disk_len)
+			end++;
+		int rc = make_resident(b, i, end, 1, 0);
+		holds_release(b, i, end);
+		if (rc == -ENOSPC && end > last) /* readahead did not fit */
+			rc = make_resident(b, i, last < end ? last : end, 1, 0);
+		if (rc)
+			return rc;
+		i = end;
+	}
+	/* The read copies right after, so none of these can be evicted. */
+	return 0;
+}
+
+int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
+{
+	if (!len)
+		return 0;
+	if (b->tm && (b->on_disk || b->flags & QVL_BLOB_DROPPABLE)) {
+		int rc = fetch_for_read(b, off, len);
+		if (rc)
+			return rc;
+	}
+	char *dst = buf;
+	while (len) {
+		uint64_t idx = off >> b->shift;
+		size_t in = (size_t)(off & (b->chunk - 1));
+		size_t n = b->chunk - in < len ? b->chunk - in : len;
+		struct qvl_chunk *c = idx < b->nmap ? b->map[idx] : NULL;
+		if (c && !c->ram && (c->disk_len || c->lost)) {
+			/* Evicted again by the readahead of a later run. */
+			int rc = make_resident(b, idx, idx, 1, 0);
+			if (rc)
+				return rc;
+			c->hold = 0;
+		}
+		if (c && c->ram) {
+			memcpy(dst, (char *)c->ram + in, n);
+			c->ref = 1;
+		} else {
+			memset(dst, 0, n);
+		}
+		dst += n;
+		off += n;
+		len -= n;
+	}
 	return 0;
 }
 
@@ -143,7 +323,11 @@ int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,
 	int rc = check_range(off, len);
 	if (rc)
 		return rc;
-	rc = make_resident(b, off >> b->shift, (off + len - 1) >> b->shift);
+	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
+	/* Chunks the write covers whole need no fetch. */
+	uint64_t ff = (off + b->chunk - 1) >> b->shift;
+	uint64_t fl = ((off + len) >> b->shift);
+	rc = make_resident(b, first, last, ff, fl);
 	if (rc)
 		return rc;
 	const char *src = buf;
@@ -151,11 +335,15 @@ int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,
 		uint64_t idx = off >> b->shift;
 		size_t in = (size_t)(off & (b->chunk - 1));
 		size_t n = b->chunk - in < len ? b->chunk - in : len;
-		memcpy((char *)b->map[idx] + in, src, n);
+		struct qvl_chunk *c = b->map[idx];
+		memcpy((char *)c->ram + in, src, n);
+		c->dirty = 1;
+		c->ref = 1;
 		src += n;
 		off += n;
 		len -= n;
 	}
+	holds_release(b, first, last);
 	b->version++;
 	return 0;
 }
@@ -167,23 +355,30 @@ int qvl_blob_reserve(struct qvl_blob *b, uint64_t off, uint64_t len)
 	int rc = check_range(off, len);
 	if (rc)
 		return rc;
-	return make_resident(b, off >> b->shift, (off + len - 1) >> b->shift);
+	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
+	rc = make_resident(b, first, last, 1, 0);
+	if (!rc)
+		holds_release(b, first, last);
+	return rc;
 }
 
-static void drop_chunk(struct qvl_blob *b, uint64_t idx)
-{
-	if (idx < b->nmap && b->map[idx]) {
-		qvl_pool_free(b->pool, b->map[idx], b->chunk);
-		b->map[idx] = NULL;
-		b->resident--;
-	}
-}
-
+/* Zero [off, off+len) inside one chunk, fetching it if it is on disk. */
 static void zero_part(struct qvl_blob *b, uint64_t off, uint64_t len)
 {
 	uint64_t idx = off >> b->shift;
-	if (idx < b->nmap && b->map[idx])
-		memset((char *)b->map[idx] + (off & (b->chunk - 1)), 0, len);
+	struct qvl_chunk *c = idx < b->nmap ? b->map[idx] : NULL;
+	if (!c)
+		return;
+	if (!c->ram) {
+		/* On disk only: bring it in to zero a part of it.  If that
+		 * fails the chunk keeps its bytes; punch and truncate are
+		 * documented as best effort for partial chunks on disk. */
+		if (make_resident(b, idx, idx, 1, 0))
+			return;
+		c->hold = 0;
+	}
+	memset((char *)c->ram + (off & (b->chunk - 1)), 0, len);
+	c->dirty = 1;
 }
 
 void qvl_blob_punch(struct qvl_blob *b, uint64_t off, uint64_t len)
@@ -197,10 +392,14 @@ void qvl_blob_punch(struct qvl_blob *b, uint64_t off, uint64_t len)
 		uint64_t cstart = off & ~(uint64_t)(b->chunk - 1);
 		uint64_t cend = cstart + b->chunk;
 		uint64_t stop = cend < end ? cend : end;
-		if (off == cstart && stop == cend)
-			drop_chunk(b, off >> b->shift);
-		else
+		if (off == cstart && stop == cend) {
+			chunk_drop(b, off >> b->shift);
+			if (b->tm && b->tm->cfg.cat)
+				qvl_catalog_del_chunk(b->tm->cfg.cat, b->ino,
+						      off >> b->shift);
+		} else {
 			zero_part(b, off, stop - off);
+		}
 		off = stop;
 	}
 	b->version++;
@@ -209,12 +408,91 @@ void qvl_blob_punch(struct qvl_blob *b, uint64_t off, uint64_t len)
 void qvl_blob_truncate(struct qvl_blob *b, uint64_t size)
 {
 	if (size > QVL_BLOB_MAX_SIZE)
-		size = QVL_BLOB_MAX_SIZE; /* nothing lies past it; no overflow */
+		size = QVL_BLOB_MAX_SIZE;
 	uint64_t first_whole = (size + b->chunk - 1) >> b->shift;
-	free_from(b, first_whole);
+	for (uint64_t i = first_whole; i < b->nmap; i++)
+		chunk_drop(b, i);
+	if (b->tm && b->tm->cfg.cat)
+		qvl_catalog_del_chunks(b->tm->cfg.cat, b->ino, first_whole);
 	if (size & (b->chunk - 1))
 		zero_part(b, size, b->chunk - (size & (b->chunk - 1)));
 	b->version++;
+}
+
+int qvl_blob_attach_frame(struct qvl_blob *b, uint64_t idx, uint32_t slot,
+			  uint32_t len)
+{
+	if (slot > 1 || !len || len > qvl_codec_bound(b->chunk))
+		return -EINVAL;
+	if (idx >= (QVL_BLOB_MAX_SIZE >> b->shift))
+		return -EFBIG;
+	int rc = grow_map(b, idx + 1);
+	if (rc)
+		return rc;
+	struct qvl_chunk *c = chunk_get(b, idx);
+	if (!c)
+		return -ENOMEM;
+	if (c->disk_len) {
+		b->on_disk--;
+		b->disk_bytes -= c->disk_len;
+	}
+	c->disk_slot = (uint8_t)slot;
+	c->disk_len = len;
+	c->wepoch = 0; /* committed before this mount (epochs start at 1) */
+	c->cslot_before = -1;
+	b->on_disk++;
+	b->disk_bytes += len;
+	return 0;
+}
+
+/* Dirty resident chunks of this blob, written in batches. */
+int qvl_blob_flush(struct qvl_blob *b)
+{
+	if (!b->tm || !b->tm->cfg.nvme || (b->flags & QVL_BLOB_NO_STORE))
+		return 0;
+	struct qvl_chunk *batch[TM_BATCH];
+	unsigned n = 0;
+	for (uint64_t i = 0; i < b->nmap; i++) {
+		struct qvl_chunk *c = b->map[i];
+		if (!c || !c->ram || !c->dirty)
+			continue;
+		batch[n++] = c;
+		if (n == TM_BATCH) {
+			int rc = qvl_tm_write_frames(b->tm, batch, n);
+			if (rc)
+				return rc;
+			n = 0;
+		}
+	}
+	return n ? qvl_tm_write_frames(b->tm, batch, n) : 0;
+}
+
+int qvl_blob_evict(struct qvl_blob *b)
+{
+	if (!b->tm || (b->flags & (QVL_BLOB_PINNED | QVL_BLOB_NO_STORE)) ||
+	    !b->tm->cfg.nvme)
+		return 0;
+	int rc = qvl_blob_flush(b);
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < b->nmap; i++) {
+		struct qvl_chunk *c = b->map[i];
+		if (c && c->ram && !c->dirty && !c->hold && c->disk_len) {
+			qvl_blob_ram_free(b, c);
+			b->tm->st.evicted++;
+			if (b->tm->cfg.evicted)
+				b->tm->cfg.evicted(b->tm->cfg.arg, b->ino,
+						   i << b->shift, b->chunk);
+		}
+	}
+	return 0;
+}
+
+int qvl_blob_load(struct qvl_blob *b, uint64_t size)
+{
+	if (!size || !b->on_disk)
+		return 0;
+	return fetch_for_read(b, 0, size);
 }
 
 uint64_t qvl_blob_resident(const struct qvl_blob *b)
@@ -222,33 +500,62 @@ uint64_t qvl_blob_resident(const struct qvl_blob *b)
 	return b->resident << b->shift;
 }
 
+uint64_t qvl_blob_disk_bytes(const struct qvl_blob *b)
+{
+	return b->disk_bytes;
+}
+
+void qvl_blob_residency(const struct qvl_blob *b, uint64_t *in_ram,
+			uint64_t *disk_only)
+{
+	uint64_t d = 0;
+	if (b->on_disk)
+		for (uint64_t i = 0; i < b->nmap; i++)
+			if (b->map[i] && !b->map[i]->ram && b->map[i]->disk_len)
+				d++;
+	*in_ram = b->resident;
+	*disk_only = d;
+}
+
+int qvl_blob_lost(const struct qvl_blob *b)
+{
+	for (uint64_t i = 0; i < b->nmap; i++)
+		if (b->map[i] && b->map[i]->lost)
+			return 1;
+	return 0;
+}
+
 uint64_t qvl_blob_version(const struct qvl_blob *b)
 {
 	return b->version;
 }
 
-int qvl_blob_checksum(const struct qvl_blob *b, uint64_t size, uint64_t *out)
+int qvl_blob_checksum(struct qvl_blob *b, uint64_t size, uint64_t *out)
 {
 	XXH3_state_t *st = XXH3_createState();
-	if (!st)
-		return -ENOMEM;
-	void *zeros = NULL;
+	void *buf = malloc(b->chunk);
+	int rc = 0;
+	if (!st || !buf) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
 	XXH3_64bits_reset(st);
 	for (uint64_t off = 0; off < size; off += b->chunk) {
 		size_t n = size - off < b->chunk ? (size_t)(size - off) : b->chunk;
-		const void *c = (off >> b->shift) < b->nmap ? b->map[off >> b->shift]
-							    : NULL;
-		if (!c) {
-			if (!zeros && !(zeros = calloc(1, b->chunk))) {
-				XXH3_freeState(st);
-				return -ENOMEM;
-			}
-			c = zeros;
+		struct qvl_chunk *c = (off >> b->shift) < b->nmap
+					      ? b->map[off >> b->shift] : NULL;
+		if (c && c->ram) {
+			XXH3_64bits_update(st, c->ram, n);
+			continue;
 		}
-		XXH3_64bits_update(st, c, n);
+		rc = qvl_blob_read(b, buf, n, off);
+		if (rc)
+			goto out_free;
+		XXH3_64bits_update(st, buf, n);
 	}
 	*out = XXH3_64bits_digest(st);
+out_free:
 	XXH3_freeState(st);
-	free(zeros);
-	return 0;
+	free(buf);
+	return rc;
 }

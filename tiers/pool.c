@@ -322,6 +322,17 @@ void qvl_pool_free(struct qvl_pool *pool, void *ptr, size_t size)
 	pthread_mutex_unlock(&pool->lock);
 }
 
+size_t qvl_pool_room(struct qvl_pool *pool, size_t size)
+{
+	int cls = size ? class_of(pool, size) : -1;
+	if (cls < 0)
+		return 0;
+	pthread_mutex_lock(&pool->lock);
+	uint64_t left = pool->budget > pool->used ? pool->budget - pool->used : 0;
+	pthread_mutex_unlock(&pool->lock);
+	return (size_t)(left / pool->cls[cls].slot_size);
+}
+
 void qvl_pool_set_budget(struct qvl_pool *pool, uint64_t budget)
 {
 	pthread_mutex_lock(&pool->lock);

@@ -20,6 +20,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "qvl_abi.h"
+#include "qvl_codec.h"
+
+struct qvl_nvme;
+struct qvl_catalog;
+
 #define QVL_CHUNK_SHIFT_MIN 16 /* 64 KiB */
 #define QVL_CHUNK_SHIFT_MAX 26 /* 64 MiB */
 #define QVL_CHUNK_SHIFT_DEFAULT 20
@@ -79,6 +85,9 @@ int qvl_pool_alloc_n(struct qvl_pool *pool, size_t size, size_t n, void **out);
  * @size.  Its pages go back to the system at once; accepts NULL. */
 void qvl_pool_free(struct qvl_pool *pool, void *ptr, size_t size);
 
+/* qvl_pool_room() - how many more slots for @size bytes the budget takes. */
+size_t qvl_pool_room(struct qvl_pool *pool, size_t size);
+
 /* qvl_pool_set_budget() - change the budget; slots already out stay. */
 void qvl_pool_set_budget(struct qvl_pool *pool, uint64_t budget);
 
@@ -100,10 +109,13 @@ void qvl_blob_destroy(struct qvl_blob *blob);
 
 /*
  * qvl_blob_read() - copy @len bytes at @off into @buf; holes read as zeros.
- * The caller clamps @off/@len to the file size.  Cannot fail.
+ * The caller clamps @off/@len to the file size.  Chunks that are only on
+ * disk are fetched (and the ones after them, as readahead).  Returns 0;
+ * -EIO when a frame on disk is missing or fails its checks; -ESTALE for a
+ * volatile chunk dropped under pressure; -ENOSPC/-ENOMEM when no RAM can be
+ * had for the fetch.  A RAM-only blob cannot fail.
  */
-void qvl_blob_read(const struct qvl_blob *blob, void *buf, size_t len,
-		   uint64_t off);
+int qvl_blob_read(struct qvl_blob *blob, void *buf, size_t len, uint64_t off);
 
 /*
  * qvl_blob_write() - copy @len bytes from @buf to @off.  All or nothing:
@@ -129,7 +141,7 @@ void qvl_blob_punch(struct qvl_blob *blob, uint64_t off, uint64_t len);
  * extension reads zeros).  Cannot fail. */
 void qvl_blob_truncate(struct qvl_blob *blob, uint64_t size);
 
-/* qvl_blob_resident() - bytes of chunk memory the blob holds now. */
+/* qvl_blob_resident() - bytes of chunk memory the blob holds in RAM. */
 uint64_t qvl_blob_resident(const struct qvl_blob *blob);
 
 /* qvl_blob_version() - bumped by every change; lets callers cache digests. */
@@ -139,7 +151,112 @@ uint64_t qvl_blob_version(const struct qvl_blob *blob);
  * qvl_blob_checksum() - xxh3-64 of the first @size bytes (holes as zeros).
  * Returns 0 and sets *@out, or -ENOMEM.
  */
-int qvl_blob_checksum(const struct qvl_blob *blob, uint64_t size,
+int qvl_blob_checksum(struct qvl_blob *blob, uint64_t size,
 		      uint64_t *out);
+
+/* ---- the tier manager: RAM above NVMe ----------------------------------
+ *
+ * With a tier manager, a blob's chunks have a home in RAM, on disk (a
+ * compressed frame in the store), or both.  When the pool's budget is full,
+ * the manager picks victims with a CLOCK over all resident chunks, writes
+ * the dirty ones to the store (encoded, checksummed, copy-on-write) and
+ * frees their RAM; a read of a chunk only on disk fetches it back, with the
+ * chunks after it as readahead.  The catalog records every frame; a frame
+ * replaced or freed keeps its space until the catalog commit that stops
+ * referring to it (qvl_tm_commit), so a crash never leaves the catalog
+ * pointing at overwritten bytes.
+ *
+ * Thread context: none of this is thread-safe; the caller holds one lock
+ * around every call on the manager and on its blobs.
+ */
+
+struct qvl_tm;
+
+struct qvl_tm_config {
+	struct qvl_pool *pool;
+	struct qvl_nvme *nvme;   /* NULL: RAM only, nothing spills */
+	struct qvl_catalog *cat; /* NULL: frames are not recorded */
+	unsigned chunk_shift;
+	/* A chunk of @ino left RAM: the caller may drop its page cache. */
+	void (*evicted)(void *arg, uint64_t ino, uint64_t off, uint64_t len);
+	/* A frame of @ino failed to read or verify (@err < 0). */
+	void (*io_error)(void *arg, uint64_t ino, uint64_t idx, int err);
+	void *arg;
+};
+
+struct qvl_tm_stats {
+	uint64_t evicted;      /* chunks that left RAM */
+	uint64_t dropped;      /* volatile chunks dropped */
+	uint64_t fetched;      /* chunks read back from disk */
+	uint64_t frames_written;
+	uint64_t frame_bytes_written; /* compressed bytes to disk */
+	uint64_t frame_bytes_read;    /* compressed bytes from disk */
+	uint64_t raw_bytes_read;      /* the same, decoded */
+	uint64_t io_errors;
+	uint64_t commits;
+	uint64_t dirty;    /* chunks in RAM newer than disk, now */
+	uint64_t resident; /* chunks in RAM, now */
+};
+
+int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out);
+/* qvl_tm_destroy() - the manager only; blobs must be destroyed first. */
+void qvl_tm_destroy(struct qvl_tm *tm);
+
+/*
+ * qvl_tm_flush() - write up to @max dirty chunks of stored blobs to disk
+ * (0: all), recording them in the catalog's open transaction.  Sets *@left
+ * (if not NULL) to the dirty chunks that remain.  -ENOSPC when the store is
+ * full (the chunks stay dirty in RAM), -EIO.
+ */
+int qvl_tm_flush(struct qvl_tm *tm, uint64_t max, uint64_t *left);
+
+/* qvl_tm_commit() - commit the catalog (@durable: against power loss),
+ * then free the disk space the committed state no longer refers to. */
+int qvl_tm_commit(struct qvl_tm *tm, int durable);
+
+void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st);
+
+/* How a blob may use the tiers. */
+#define QVL_BLOB_NO_STORE 1u  /* never written to the store (session, volatile) */
+#define QVL_BLOB_DROPPABLE 2u /* may be dropped under pressure (volatile) */
+#define QVL_BLOB_PINNED 4u    /* never leaves RAM (pin=ram) */
+
+/* qvl_blob_create_tm() - an empty blob of file @ino under @tm. */
+int qvl_blob_create_tm(struct qvl_tm *tm, uint64_t ino, struct qvl_blob **out);
+
+/* qvl_blob_set_policy() - flags (QVL_BLOB_*), and what the codec is told. */
+void qvl_blob_set_policy(struct qvl_blob *blob, uint32_t flags,
+			 enum qvl_dtype dtype, enum qvl_codec_policy codec);
+
+/* qvl_blob_attach_frame() - at mount: chunk @idx has a committed frame of
+ * @len bytes in @slot.  -EINVAL for a bad slot/len, -EFBIG, -ENOMEM. */
+int qvl_blob_attach_frame(struct qvl_blob *blob, uint64_t idx, uint32_t slot,
+			  uint32_t len);
+
+/* qvl_blob_flush() - write every dirty chunk of this blob to disk (in the
+ * catalog's open transaction).  A no-op for NO_STORE blobs. */
+int qvl_blob_flush(struct qvl_blob *blob);
+
+/* qvl_blob_evict() - write and drop from RAM every chunk that may leave it
+ * (advice=dontneed, tier=nvme).  -ENOSPC when the store is full. */
+int qvl_blob_evict(struct qvl_blob *blob);
+
+/* qvl_blob_load() - fetch every chunk into RAM (advice=willneed,
+ * tier=ram), as far as the budget allows: -ENOSPC if not all fit. */
+int qvl_blob_load(struct qvl_blob *blob, uint64_t size);
+
+/* qvl_blob_forget_store() - the file is gone: after the next commit its
+ * frames and backing file are deleted.  Call before qvl_blob_destroy(). */
+void qvl_blob_forget_store(struct qvl_blob *blob);
+
+/* qvl_blob_disk_bytes() - compressed bytes of the blob's frames on disk. */
+uint64_t qvl_blob_disk_bytes(const struct qvl_blob *blob);
+
+/* qvl_blob_residency() - chunks in RAM, and chunks only on disk. */
+void qvl_blob_residency(const struct qvl_blob *blob, uint64_t *in_ram,
+			uint64_t *disk_only);
+
+/* qvl_blob_lost() - 1 when volatile data of the blob was dropped. */
+int qvl_blob_lost(const struct qvl_blob *blob);
 
 #endif /* QVL_TIER_H */

@@ -1,0 +1,411 @@
+/*
+ * persist.c - the namespace mirrored into the catalog, read back at mount,
+ * and the flushes that bound what a crash can lose.
+ *
+ * Directory entries and xattrs go into the catalog's open transaction as
+ * they change; inode rows (sizes, times, modes, hints) change too often for
+ * that and are written when the inode is marked dirty and the next flush or
+ * fsync comes.  Every commit is taken under fs->lock, so it captures one
+ * consistent state.  Data reaches the catalog through the tier manager
+ * (chunk rows), which writes a chunk's frame durably before its row.
+ *
+ * Lifetimes: every inode's row is kept, but only persistent files' data.
+ * Session and volatile files are removed at unmount, and after a crash at
+ * the next mount, with the entries naming them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_i.h"
+
+static void cat_error(struct qvl_fs *fs, int rc, const char *what)
+{
+	fs->cat_errors++;
+	fprintf(stderr, "qvlmemfs: catalog %s: %s\n", what, strerror(-rc));
+}
+
+void qvl_persist_mark(struct qvl_fs *fs, struct qvl_inode *in)
+{
+	if (!fs->cat || in->meta_dirty)
+		return;
+	in->meta_dirty = 1;
+	in->dprev = NULL;
+	in->dnext = fs->dirty_head;
+	if (fs->dirty_head)
+		fs->dirty_head->dprev = in;
+	fs->dirty_head = in;
+}
+
+static void unmark(struct qvl_fs *fs, struct qvl_inode *in)
+{
+	if (!in->meta_dirty)
+		return;
+	if (in->dprev)
+		in->dprev->dnext = in->dnext;
+	else
+		fs->dirty_head = in->dnext;
+	if (in->dnext)
+		in->dnext->dprev = in->dprev;
+	in->dprev = in->dnext = NULL;
+	in->meta_dirty = 0;
+}
+
+static int64_t ns(struct timespec t)
+{
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static struct timespec ts(int64_t v)
+{
+	struct timespec t = { v / 1000000000, v % 1000000000 };
+	if (t.tv_nsec < 0) {
+		t.tv_sec--;
+		t.tv_nsec += 1000000000;
+	}
+	return t;
+}
+
+static int put_row(struct qvl_fs *fs, struct qvl_inode *in)
+{
+	uint8_t hints[QVL_HINTS_PACKED];
+	struct qvl_cat_inode row = {
+		.ino = in->ino, .mode = in->mode, .uid = in->uid,
+		.gid = in->gid, .nlink = (uint32_t)in->nlink, .rdev = in->rdev,
+		.size = in->size, .atime_ns = ns(in->atime),
+		.mtime_ns = ns(in->mtime), .ctime_ns = ns(in->ctime),
+		.parent = in->dir ? in->dir->parent : 0, .link = in->link,
+		.hints = hints, .hints_len = qvl_hints_pack(&in->hints, hints),
+	};
+	int rc = qvl_catalog_put_inode(fs->cat, &row);
+	if (rc)
+		cat_error(fs, rc, "inode");
+	else
+		unmark(fs, in);
+	return rc;
+}
+
+int qvl_persist_rows(struct qvl_fs *fs)
+{
+	int rc = 0;
+	if (!fs->cat)
+		return 0;
+	while (fs->dirty_head && !rc)
+		rc = put_row(fs, fs->dirty_head);
+	if (!rc)
+		rc = qvl_catalog_set_meta(fs->cat, "next_ino", fs->next_ino);
+	return rc;
+}
+
+void qvl_persist_dirent(struct qvl_fs *fs, uint64_t parent, const char *name,
+			const struct qvl_inode *in)
+{
+	if (!fs->cat)
+		return;
+	int rc = in ? qvl_catalog_put_dirent(fs->cat, parent, name, in->ino)
+		    : qvl_catalog_del_dirent(fs->cat, parent, name);
+	if (rc)
+		cat_error(fs, rc, "entry");
+}
+
+void qvl_persist_xattr(struct qvl_fs *fs, struct qvl_inode *in,
+		       const char *name, const void *value, size_t len, int del)
+{
+	if (!fs->cat)
+		return;
+	int rc = del ? qvl_catalog_del_xattr(fs->cat, in->ino, name)
+		     : qvl_catalog_put_xattr(fs->cat, in->ino, name, value, len);
+	if (rc)
+		cat_error(fs, rc, "xattr");
+}
+
+void qvl_persist_gone(struct qvl_fs *fs, struct qvl_inode *in)
+{
+	unmark(fs, in);
+	if (!fs->cat)
+		return;
+	if (in->blob)
+		qvl_blob_forget_store(in->blob);
+	int rc = qvl_catalog_del_inode(fs->cat, in->ino);
+	if (rc)
+		cat_error(fs, rc, "delete");
+}
+
+static const enum qvl_codec_policy codec_map[] = {
+	[QVL_CPOL_AUTO] = QVL_CODEC_POLICY_AUTO,
+	[QVL_CPOL_NONE] = QVL_CODEC_POLICY_NONE,
+	[QVL_CPOL_ZSTD] = QVL_CODEC_POLICY_ZSTD,
+	[QVL_CPOL_SHUFFLE_ZSTD] = QVL_CODEC_POLICY_SHUFFLE_ZSTD,
+	[QVL_CPOL_Q8_0] = QVL_CODEC_POLICY_Q8_0,
+	[QVL_CPOL_F8E4M3] = QVL_CODEC_POLICY_F8E4M3,
+};
+
+void qvl_inode_apply_policy(struct qvl_inode *in)
+{
+	if (!in->blob)
+		return;
+	uint32_t f = 0;
+	const struct qvl_hints *h = &in->hints;
+	if (h->lifetime == QVL_LIFE_SESSION)
+		f |= QVL_BLOB_NO_STORE;
+	else if (h->lifetime == QVL_LIFE_VOLATILE)
+		f |= QVL_BLOB_NO_STORE | QVL_BLOB_DROPPABLE;
+	if (h->pin != QVL_PIN_NONE)
+		f |= QVL_BLOB_PINNED;
+	qvl_blob_set_policy(in->blob, f, h->dtype, codec_map[h->codec]);
+}
+
+int qvl_persist_fsync(struct qvl_fs *fs, struct qvl_inode *in, int durable)
+{
+	int rc = 0;
+	if (!fs->tm)
+		return 0;
+	if (in && in->blob)
+		rc = qvl_blob_flush(in->blob);
+	if (!rc && in && fs->cat)
+		rc = put_row(fs, in);
+	if (!rc)
+		rc = qvl_tm_commit(fs->tm, durable);
+	return rc;
+}
+
+int qvl_persist_flush(struct qvl_fs *fs, int durable)
+{
+	uint64_t left = 0, rounds;
+	int rc;
+	if (!fs->tm)
+		return 0;
+	/* In batches, letting other requests in between; bounded, so steady
+	 * writers cannot keep the flusher from committing. */
+	pthread_mutex_lock(&fs->lock);
+	rc = qvl_tm_flush(fs->tm, 64, &left);
+	pthread_mutex_unlock(&fs->lock);
+	for (rounds = left / 64 + 1; !rc && left && rounds--;) {
+		pthread_mutex_lock(&fs->lock);
+		rc = qvl_tm_flush(fs->tm, 64, &left);
+		pthread_mutex_unlock(&fs->lock);
+	}
+	pthread_mutex_lock(&fs->lock);
+	int rc2 = qvl_persist_rows(fs);
+	if (!rc2)
+		rc2 = qvl_tm_commit(fs->tm, durable);
+	pthread_mutex_unlock(&fs->lock);
+	if (rc2)
+		cat_error(fs, rc2, "commit");
+	return rc ? rc : rc2;
+}
+
+/* Does this file's existence end with the mount? */
+static int ends_with_mount(const struct qvl_inode *in)
+{
+	return in->blob && in->hints.lifetime != QVL_LIFE_PERSISTENT;
+}
+
+/*
+ * Remove every entry naming a session or volatile file, and those files
+ * once no entry names them.  Directories are walked through the table.
+ */
+static void drop_mount_lifetime_files(struct qvl_fs *fs)
+{
+	for (size_t s = 0; s < fs->itab_size; s++) {
+		for (struct qvl_inode *d = fs->itab[s]; d; d = d->hnext) {
+			if (!d->dir)
+				continue;
+			struct qvl_dirent *e = d->dir->head;
+			while (e) {
+				struct qvl_dirent *next = e->next;
+				struct qvl_inode *in = e->inode;
+				if (ends_with_mount(in)) {
+					qvl_persist_dirent(fs, d->ino, e->name, NULL);
+					qvl_dir_remove(d->dir, e);
+					if (in->nlink)
+						in->nlink--;
+					/* freed by sweep_unlinked() */
+				}
+				e = next;
+			}
+		}
+	}
+}
+
+/* Free what drop_mount_lifetime_files() unlinked (and the kernel forgot). */
+static void sweep_unlinked(struct qvl_fs *fs)
+{
+	for (size_t s = 0; s < fs->itab_size; s++) {
+		struct qvl_inode *in = fs->itab[s];
+		while (in) {
+			struct qvl_inode *next = in->hnext;
+			qvl_inode_maybe_free(fs, in);
+			in = next;
+		}
+	}
+}
+
+int qvl_persist_unmount(struct qvl_fs *fs)
+{
+	if (!fs->tm)
+		return 0;
+	drop_mount_lifetime_files(fs);
+	sweep_unlinked(fs);
+	int rc = qvl_tm_flush(fs->tm, 0, NULL);
+	if (rc)
+		fprintf(stderr, "qvlmemfs: unmount: writing data back: %s\n",
+			strerror(-rc));
+	int rc2 = qvl_persist_rows(fs);
+	if (!rc2)
+		rc2 = qvl_tm_commit(fs->tm, 1);
+	if (rc2)
+		cat_error(fs, rc2, "final commit");
+	return rc ? rc : rc2;
+}
+
+/* ---- loading at mount -------------------------------------------------- */
+
+struct loader {
+	struct qvl_fs *fs;
+	uint64_t max_ino;
+	uint64_t bad_rows;
+};
+
+static int load_inode(void *arg, const struct qvl_cat_inode *r)
+{
+	struct loader *l = arg;
+	struct qvl_fs *fs = l->fs;
+	struct qvl_inode *in;
+	if (r->ino < QVL_INO_FIRST && r->ino != QVL_INO_ROOT) {
+		l->bad_rows++;
+		return 0;
+	}
+	int rc = qvl_inode_insert(fs, r->ino, r->mode, r->uid, r->gid, &in);
+	if (rc == -EEXIST) {
+		l->bad_rows++;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	in->nlink = r->nlink;
+	in->rdev = (dev_t)r->rdev;
+	in->size = r->size;
+	if (in->blob)
+		fs->bytes += r->size;
+	in->atime = ts(r->atime_ns);
+	in->mtime = ts(r->mtime_ns);
+	in->ctime = ts(r->ctime_ns);
+	if (!r->hints_len ||
+	    qvl_hints_unpack(r->hints, r->hints_len, &in->hints)) {
+		qvl_hints_init(&in->hints);
+		if (r->hints_len)
+			l->bad_rows++;
+	}
+	if (S_ISDIR(in->mode))
+		rc = qvl_dir_init(in, r->parent ? r->parent : QVL_INO_ROOT);
+	else if (S_ISLNK(in->mode) && !(in->link = strdup(r->link ? r->link : "")))
+		rc = -ENOMEM;
+	qvl_inode_apply_policy(in);
+	if (r->ino == QVL_INO_ROOT)
+		fs->root = in;
+	if (r->ino > l->max_ino)
+		l->max_ino = r->ino;
+	return rc;
+}
+
+static int load_dirent(void *arg, uint64_t parent, const char *name,
+		       uint64_t ino)
+{
+	struct loader *l = arg;
+	struct qvl_fs *fs = l->fs;
+	struct qvl_inode *d = qvl_inode_get(fs, parent);
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (!d || !d->dir || !in || in == fs->root || qvl_dir_find(d->dir, name)) {
+		fs->dangling++;
+		if (fs->repair)
+			qvl_persist_dirent(fs, parent, name, NULL);
+		return 0;
+	}
+	in->load_refs++;
+	return qvl_dir_add(d->dir, name, in);
+}
+
+static int load_xattr(void *arg, uint64_t ino, const char *name,
+		      const void *value, size_t len)
+{
+	struct loader *l = arg;
+	struct qvl_inode *in = qvl_inode_get(l->fs, ino);
+	if (!in) {
+		l->fs->dangling++;
+		if (l->fs->repair)
+			qvl_catalog_del_xattr(l->fs->cat, ino, name);
+		return 0;
+	}
+	return qvl_xattr_set(in, name, value, len, 0);
+}
+
+static int load_chunk(void *arg, const struct qvl_cat_chunk *c)
+{
+	struct loader *l = arg;
+	struct qvl_inode *in = qvl_inode_get(l->fs, c->ino);
+	if (!in || !in->blob ||
+	    qvl_blob_attach_frame(in->blob, c->idx, c->slot, c->len)) {
+		l->fs->dangling++;
+		if (l->fs->repair)
+			qvl_catalog_del_chunk(l->fs->cat, c->ino, c->idx);
+	}
+	return 0;
+}
+
+/* Backing files whose inode is gone or holds no frames. */
+static int check_backing(void *arg, uint64_t ino)
+{
+	struct qvl_fs *fs = arg;
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (in && in->blob && qvl_blob_disk_bytes(in->blob))
+		return 0;
+	fs->orphans++;
+	if (fs->repair)
+		qvl_nvme_remove(fs->nvme, ino);
+	return 0;
+}
+
+int qvl_persist_load(struct qvl_fs *fs)
+{
+	struct loader l = { .fs = fs };
+	static const struct qvl_cat_visitor v = {
+		load_inode, load_dirent, load_xattr, load_chunk,
+	};
+	int rc = qvl_catalog_load(fs->cat, &v, &l);
+	if (rc)
+		return rc;
+	fs->dangling += l.bad_rows;
+	uint64_t next = 0;
+	qvl_catalog_get_meta(fs->cat, "next_ino", &next);
+	if (next < QVL_INO_FIRST)
+		next = QVL_INO_FIRST;
+	fs->next_ino = next > l.max_ino ? next : l.max_ino + 1;
+
+	/* Inodes no entry names: unlinked while open when the daemon died
+	 * (nlink 0: normal recovery), or lost their entries (damage). */
+	for (size_t s = 0; s < fs->itab_size; s++) {
+		struct qvl_inode *in = fs->itab[s];
+		while (in) {
+			struct qvl_inode *next_in = in->hnext;
+			if (in != fs->root && !in->load_refs) {
+				if (in->nlink)
+					fs->orphans++;
+				if (!in->nlink || fs->repair) {
+					in->nlink = 0;
+					qvl_inode_maybe_free(fs, in);
+				}
+			} else {
+				in->load_refs = 0;
+			}
+			in = next_in;
+		}
+	}
+	drop_mount_lifetime_files(fs);
+	sweep_unlinked(fs);
+	rc = qvl_nvme_list(fs->nvme, check_backing, fs);
+	if (rc)
+		return rc;
+	return 0;
+}

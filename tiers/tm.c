@@ -1,0 +1,405 @@
+/*
+ * tm.c - the tier manager: RAM above NVMe.
+ *
+ * HOW IT WORKS
+ *
+ * Resident chunks of every blob sit on one circular list, the clock.  When
+ * an allocation would exceed the pool's budget, the hand sweeps: a chunk
+ * touched since the last sweep (ref) gets a second chance, one held by the
+ * operation in progress, pinned to RAM, or of a session file is skipped,
+ * anything else is a victim.  Victims are handled in batches of TM_BATCH:
+ * the dirty ones are encoded and written to the store in one io_uring batch
+ * (then fdatasync per file, then their catalog rows), and then all of them
+ * leave RAM.  A volatile file's dirty chunk is dropped instead (and reads
+ * of it give ESTALE afterwards).
+ *
+ * Copy-on-write.  Every chunk has two slots on disk.  The committed catalog
+ * refers to at most one of them; a new frame goes to the other (or, when
+ * the chunk was already rewritten since the last commit, over that
+ * uncommitted frame).  Space the committed catalog still refers to is
+ * never overwritten or punched before the commit that lets go of it: such
+ * work waits on the deferred list, run by qvl_tm_commit().  Epochs tell
+ * committed from uncommitted: a frame written in epoch E is committed once
+ * the epoch is past E.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tm_i.h"
+
+int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out)
+{
+	struct qvl_tm *tm = calloc(1, sizeof(*tm));
+	*out = NULL;
+	if (!tm)
+		return -ENOMEM;
+	tm->cfg = *cfg;
+	tm->epoch = 1;
+	if (cfg->nvme) {
+		tm->slot_size = qvl_nvme_slot_size(cfg->nvme);
+		tm->codec = qvl_codec_ctx_create();
+		tm->bounce = aligned_alloc(QVL_NVME_ALIGN, TM_BATCH * tm->slot_size);
+		if (!tm->codec || !tm->bounce) {
+			qvl_tm_destroy(tm);
+			return -ENOMEM;
+		}
+	}
+	*out = tm;
+	return 0;
+}
+
+void qvl_tm_destroy(struct qvl_tm *tm)
+{
+	if (!tm)
+		return;
+	qvl_codec_ctx_free(tm->codec);
+	free(tm->bounce);
+	free(tm->deferred);
+	free(tm);
+}
+
+void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st)
+{
+	*st = tm->st;
+	st->resident = tm->nring;
+}
+
+void qvl_tm_ring_add(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	if (!tm->hand) {
+		c->prev = c->next = c;
+		tm->hand = c;
+	} else { /* just behind the hand: the last to be looked at */
+		c->next = tm->hand;
+		c->prev = tm->hand->prev;
+		c->prev->next = c;
+		tm->hand->prev = c;
+	}
+	tm->nring++;
+}
+
+void qvl_tm_ring_del(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	if (c->next == c) {
+		tm->hand = NULL;
+	} else {
+		if (tm->hand == c)
+			tm->hand = c->next;
+		c->prev->next = c->next;
+		c->next->prev = c->prev;
+	}
+	c->prev = c->next = NULL;
+	tm->nring--;
+}
+
+int qvl_tm_defer(struct qvl_tm *tm, uint64_t ino, uint64_t idx, uint32_t slot,
+		 int remove)
+{
+	if (tm->ndeferred == tm->capdeferred) {
+		size_t cap = tm->capdeferred ? tm->capdeferred * 2 : 64;
+		struct tm_deferred *d = realloc(tm->deferred, cap * sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		tm->deferred = d;
+		tm->capdeferred = cap;
+	}
+	tm->deferred[tm->ndeferred++] =
+		(struct tm_deferred){ ino, idx, slot, remove };
+	return 0;
+}
+
+/* The slot of @c the committed catalog refers to, or -1. */
+static int committed_slot(const struct qvl_tm *tm, const struct qvl_chunk *c)
+{
+	if (c->wepoch == tm->epoch)
+		return c->cslot_before;
+	return c->disk_len ? c->disk_slot : -1;
+}
+
+/* A slot of (ino, idx) that a deleted chunk's committed frame still holds
+ * until the next commit, or -1. */
+static int deferred_slot(const struct qvl_tm *tm, uint64_t ino, uint64_t idx)
+{
+	for (size_t i = tm->ndeferred; i-- > 0;) {
+		const struct tm_deferred *d = &tm->deferred[i];
+		if (d->ino == ino && (d->remove || d->idx == idx))
+			return d->remove ? -2 : (int)d->slot;
+	}
+	return -1;
+}
+
+void qvl_tm_forget_frame(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	int cs = committed_slot(tm, c);
+	uint64_t ino = c->blob->ino;
+	if (cs >= 0)
+		qvl_tm_defer(tm, ino, c->idx, (uint32_t)cs, 0);
+	if (c->disk_len && c->disk_slot != cs)
+		qvl_nvme_punch(tm->cfg.nvme, ino, c->idx, c->disk_slot);
+	c->disk_len = 0;
+}
+
+static int may_leave_ram(const struct qvl_tm *tm, const struct qvl_chunk *c)
+{
+	uint32_t f = c->blob->flags;
+	if (c->hold || (f & QVL_BLOB_PINNED))
+		return 0;
+	if (f & QVL_BLOB_DROPPABLE)
+		return 1;
+	if (f & QVL_BLOB_NO_STORE)
+		return 0; /* session data lives and dies in RAM */
+	return tm->cfg.nvme != NULL;
+}
+
+/* Up to @max victims by CLOCK; returns how many. */
+static unsigned pick_victims(struct qvl_tm *tm, struct qvl_chunk **v,
+			     unsigned max)
+{
+	unsigned n = 0;
+	/* Two sweeps: the first may only clear reference bits. */
+	for (uint64_t steps = 2 * tm->nring + 1; n < max && steps && tm->hand;
+	     steps--) {
+		struct qvl_chunk *c = tm->hand;
+		tm->hand = c->next;
+		if (!may_leave_ram(tm, c))
+			continue;
+		if (c->ref) {
+			c->ref = 0;
+			continue;
+		}
+		c->hold = 1;
+		v[n++] = c;
+	}
+	return n;
+}
+
+static void leave_ram(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	struct qvl_blob *b = c->blob;
+	if ((b->flags & QVL_BLOB_DROPPABLE) && (c->dirty || !c->disk_len)) {
+		c->lost = 1; /* volatile: never written to the store */
+		tm->st.dropped++;
+	}
+	c->hold = 0;
+	qvl_blob_ram_free(b, c);
+	tm->st.evicted++;
+	if (tm->cfg.evicted)
+		tm->cfg.evicted(tm->cfg.arg, b->ino, c->idx << b->shift, b->chunk);
+}
+
+int qvl_tm_make_room(struct qvl_tm *tm, size_t nchunks)
+{
+	size_t chunk = (size_t)1 << tm->cfg.chunk_shift;
+	while (qvl_pool_room(tm->cfg.pool, chunk) < nchunks) {
+		struct qvl_chunk *v[TM_BATCH], *w[TM_BATCH];
+		size_t want = nchunks - qvl_pool_room(tm->cfg.pool, chunk);
+		unsigned n = pick_victims(tm, v, want < TM_BATCH ? (unsigned)want
+								 : TM_BATCH);
+		if (!n)
+			return -ENOSPC;
+		unsigned nw = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (v[i]->dirty && !(v[i]->blob->flags & QVL_BLOB_NO_STORE))
+				w[nw++] = v[i];
+		int rc = nw ? qvl_tm_write_frames(tm, w, nw) : 0;
+		for (unsigned i = 0; i < n; i++) {
+			if (!v[i]->dirty || (v[i]->blob->flags & QVL_BLOB_DROPPABLE))
+				leave_ram(tm, v[i]);
+			else
+				v[i]->hold = 0; /* its write failed: stays */
+		}
+		if (rc)
+			return rc == -ENOSPC ? -ENOSPC : rc;
+	}
+	return 0;
+}
+
+static void io_error(struct qvl_tm *tm, struct qvl_chunk *c, int err)
+{
+	tm->st.io_errors++;
+	if (tm->cfg.io_error)
+		tm->cfg.io_error(tm->cfg.arg, c->blob->ino, c->idx, err);
+}
+
+int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
+{
+	int first_err = 0;
+	for (unsigned base = 0; base < n; base += TM_BATCH) {
+		struct qvl_nvme_req r[TM_BATCH];
+		unsigned k = n - base < TM_BATCH ? n - base : TM_BATCH;
+		for (unsigned i = 0; i < k; i++) {
+			struct qvl_chunk *c = cs[base + i];
+			r[i] = (struct qvl_nvme_req){
+				.ino = c->blob->ino, .idx = c->idx,
+				.slot = c->disk_slot, .len = c->disk_len,
+				.buf = (char *)tm->bounce + (size_t)i * tm->slot_size,
+			};
+		}
+		qvl_nvme_read(tm->cfg.nvme, r, k);
+		for (unsigned i = 0; i < k; i++) {
+			struct qvl_chunk *c = cs[base + i];
+			size_t out = 0;
+			int rc = r[i].result;
+			if (!rc)
+				rc = qvl_codec_decode_ctx(tm->codec, r[i].buf, r[i].len,
+							  c->ram, c->blob->chunk, &out);
+			if (!rc && out != c->blob->chunk)
+				rc = -EIO;
+			if (rc) {
+				/* Never hand out bytes we could not verify. */
+				rc = rc == -ENOMEM ? rc : -EIO;
+				io_error(tm, c, rc);
+				c->hold = 0;
+				qvl_blob_ram_free(c->blob, c);
+				first_err = first_err ? first_err : rc;
+				continue;
+			}
+			c->dirty = 0;
+			tm->st.fetched++;
+			tm->st.frame_bytes_read += r[i].len;
+			tm->st.raw_bytes_read += out;
+		}
+	}
+	return first_err;
+}
+
+/* Which slot a new frame of @c goes to (see HOW IT WORKS). */
+static uint32_t target_slot(struct qvl_tm *tm, struct qvl_chunk *c, int *cs)
+{
+	*cs = committed_slot(tm, c);
+	if (c->disk_len && c->wepoch == tm->epoch && c->disk_slot != *cs)
+		return c->disk_slot; /* rewrite the uncommitted frame */
+	if (*cs >= 0)
+		return 1u - (uint32_t)*cs;
+	int d = deferred_slot(tm, c->blob->ino, c->idx);
+	return d >= 0 ? 1u - (uint32_t)d : 0;
+}
+
+int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
+{
+	struct qvl_nvme_req r[TM_BATCH];
+	int committed[TM_BATCH];
+	int rc = 0;
+
+	if (n > TM_BATCH)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		struct qvl_chunk *c = cs[i];
+		struct qvl_blob *b = c->blob;
+		size_t len = 0;
+		void *buf = (char *)tm->bounce + (size_t)i * tm->slot_size;
+		rc = qvl_codec_encode_ctx(tm->codec, c->ram, b->chunk, b->dtype,
+					  b->codec, buf, tm->slot_size, &len);
+		if (rc)
+			return rc;
+		r[i] = (struct qvl_nvme_req){
+			.ino = b->ino, .idx = c->idx,
+			.slot = target_slot(tm, c, &committed[i]),
+			.len = (uint32_t)len, .buf = buf,
+		};
+	}
+	rc = qvl_nvme_write(tm->cfg.nvme, r, n);
+	/* Durable before the catalog may refer to them. */
+	for (unsigned i = 0; i < n; i++) {
+		int dup = 0;
+		for (unsigned j = 0; j < i; j++)
+			dup |= r[j].ino == r[i].ino;
+		if (!dup && !r[i].result) {
+			int s = qvl_nvme_sync(tm->cfg.nvme, r[i].ino);
+			if (s) {
+				for (unsigned j = i; j < n; j++)
+					if (r[j].ino == r[i].ino)
+						r[j].result = s;
+				rc = rc ? rc : s;
+			}
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct qvl_chunk *c = cs[i];
+		struct qvl_blob *b = c->blob;
+		if (r[i].result)
+			continue;
+		if (tm->cfg.cat) {
+			struct qvl_cat_chunk row = { b->ino, c->idx, r[i].slot,
+						     r[i].len };
+			int e = qvl_catalog_put_chunk(tm->cfg.cat, &row);
+			if (e) { /* the frame is there but unrecorded: stay dirty */
+				rc = rc ? rc : e;
+				continue;
+			}
+		}
+		if (c->wepoch != tm->epoch) {
+			c->cslot_before = (int8_t)committed[i];
+			c->wepoch = tm->epoch;
+			if (committed[i] >= 0)
+				qvl_tm_defer(tm, b->ino, c->idx,
+					     (uint32_t)committed[i], 0);
+		}
+		if (c->disk_len) {
+			b->disk_bytes -= c->disk_len;
+		} else {
+			b->on_disk++;
+		}
+		c->disk_len = r[i].len;
+		c->disk_slot = (uint8_t)r[i].slot;
+		b->disk_bytes += r[i].len;
+		c->dirty = 0;
+		tm->st.frames_written++;
+		tm->st.frame_bytes_written += r[i].len;
+	}
+	return rc;
+}
+
+int qvl_tm_flush(struct qvl_tm *tm, uint64_t max, uint64_t *left)
+{
+	int rc = 0;
+	uint64_t done = 0;
+	if (tm->cfg.nvme) {
+		while (!max || done < max) {
+			struct qvl_chunk *v[TM_BATCH];
+			unsigned n = 0;
+			struct qvl_chunk *c = tm->hand;
+			for (uint64_t i = 0; c && i < tm->nring && n < TM_BATCH;
+			     i++, c = c->next)
+				if (c->dirty && !c->hold &&
+				    !(c->blob->flags & QVL_BLOB_NO_STORE))
+					v[n++] = c;
+			if (!n)
+				break;
+			rc = qvl_tm_write_frames(tm, v, n);
+			if (rc)
+				break;
+			done += n;
+		}
+	}
+	if (left) {
+		uint64_t d = 0;
+		struct qvl_chunk *c = tm->hand;
+		for (uint64_t i = 0; c && i < tm->nring; i++, c = c->next)
+			d += c->dirty && !(c->blob->flags & QVL_BLOB_NO_STORE);
+		*left = d;
+	}
+	return rc;
+}
+
+int qvl_tm_commit(struct qvl_tm *tm, int durable)
+{
+	if (tm->cfg.cat) {
+		int rc = qvl_catalog_commit(tm->cfg.cat, durable);
+		if (rc)
+			return rc;
+	}
+	/* The committed state no longer refers to any of these. */
+	for (size_t i = 0; i < tm->ndeferred; i++) {
+		const struct tm_deferred *d = &tm->deferred[i];
+		if (d->remove)
+			qvl_nvme_remove(tm->cfg.nvme, d->ino);
+		else
+			qvl_nvme_punch(tm->cfg.nvme, d->ino, d->idx, d->slot);
+	}
+	tm->ndeferred = 0;
+	tm->epoch++;
+	tm->st.commits++;
+	return 0;
+}
