@@ -156,15 +156,21 @@ void qvl_inode_apply_policy(struct qvl_inode *in)
 	qvl_blob_set_policy(in->blob, f, h->dtype, codec_map[h->codec]);
 }
 
+/*
+ * Commit a state in which every size the catalog records is backed by data
+ * on disk: all dirty chunks of stored files are written first (a commit
+ * that recorded a file's new size but not its new bytes would let a crash
+ * show zeros that were never written).  So an fsync costs the dirty data of
+ * every file, bounded by the flusher's period.
+ */
 int qvl_persist_fsync(struct qvl_fs *fs, struct qvl_inode *in, int durable)
 {
-	int rc = 0;
+	(void)in;
 	if (!fs->tm)
 		return 0;
-	if (in && in->blob)
-		rc = qvl_blob_flush(in->blob);
-	if (!rc && in && fs->cat)
-		rc = put_row(fs, in);
+	int rc = qvl_tm_flush(fs->tm, 0, NULL);
+	if (!rc)
+		rc = qvl_persist_rows(fs);
 	if (!rc)
 		rc = qvl_tm_commit(fs->tm, durable);
 	return rc;
@@ -186,10 +192,10 @@ int qvl_persist_flush(struct qvl_fs *fs, int durable)
 		rc = qvl_tm_flush(fs->tm, 64, &left);
 		pthread_mutex_unlock(&fs->lock);
 	}
+	/* What came in meanwhile is small: finish under the lock, so the
+	 * commit is one consistent state (see qvl_persist_fsync). */
 	pthread_mutex_lock(&fs->lock);
-	int rc2 = qvl_persist_rows(fs);
-	if (!rc2)
-		rc2 = qvl_tm_commit(fs->tm, durable);
+	int rc2 = qvl_persist_fsync(fs, NULL, durable);
 	pthread_mutex_unlock(&fs->lock);
 	if (rc2)
 		cat_error(fs, rc2, "commit");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "ops_i.h"
 #include "qvl_gpu.h"
@@ -20,12 +21,17 @@ const char *const qvl_op_names[QVL_OP_COUNT] = {
 
 struct snap {
 	struct qvl_pool_stats pool;
+	struct qvl_tm_stats tm;
 	uint64_t files, dirs, symlinks, bytes, inodes, enospc;
+	uint64_t nvme_used, nvme_files, nvme_budget, ram_files;
+	uint64_t cat_errors, io_errors, orphans, dangling;
+	int nvme;
 	uint64_t ops[QVL_OP_COUNT];
 };
 
 static void take(struct qvl_fs *fs, struct snap *s)
 {
+	memset(s, 0, sizeof(*s));
 	qvl_pool_get_stats(fs->pool, &s->pool);
 	pthread_mutex_lock(&fs->lock);
 	s->files = fs->nfiles;
@@ -33,7 +39,27 @@ static void take(struct qvl_fs *fs, struct snap *s)
 	s->symlinks = fs->nlinks_sym;
 	s->bytes = fs->bytes;
 	s->inodes = fs->ninodes;
+	s->nvme = fs->tm != NULL;
+	s->cat_errors = fs->cat_errors;
+	s->io_errors = fs->io_errors;
+	s->orphans = fs->orphans;
+	s->dangling = fs->dangling;
+	if (fs->tm)
+		qvl_tm_get_stats(fs->tm, &s->tm);
+	for (size_t i = 0; i < fs->itab_size; i++) {
+		for (struct qvl_inode *in = fs->itab[i]; in; in = in->hnext) {
+			if (!in->blob)
+				continue;
+			uint64_t d = qvl_blob_disk_bytes(in->blob);
+			s->nvme_used += d;
+			s->nvme_files += d != 0;
+			s->ram_files += qvl_blob_resident(in->blob) != 0;
+		}
+	}
 	pthread_mutex_unlock(&fs->lock);
+	struct statvfs sv;
+	if (fs->store && statvfs(fs->store, &sv) == 0)
+		s->nvme_budget = (uint64_t)sv.f_bavail * sv.f_frsize + s->nvme_used;
 	for (int i = 0; i < QVL_OP_COUNT; i++)
 		s->ops[i] = atomic_load(&fs->ops[i]);
 	s->enospc = atomic_load(&fs->enospc);
@@ -88,13 +114,31 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 		human(s.pool.budget, a, sizeof(a)),
 		human(s.pool.used, b, sizeof(b)),
 		s.pool.budget ? 100.0 * (double)s.pool.used / (double)s.pool.budget : 0,
-		s.files);
-	fprintf(f, "%-5s %-8s %12s %12s %6s %8s\n\n", "nvme", "absent", "-",
-		"-", "-", "-");
+		s.ram_files);
+	if (s.nvme)
+		fprintf(f, "%-5s %-8s %12s %12s %5.1f%% %8" PRIu64 "\n\n",
+			"nvme", "active", human(s.nvme_budget, a, sizeof(a)),
+			human(s.nvme_used, b, sizeof(b)),
+			s.nvme_budget ? 100.0 * (double)s.nvme_used /
+						(double)s.nvme_budget : 0,
+			s.nvme_files);
+	else
+		fprintf(f, "%-5s %-8s %12s %12s %6s %8s\n\n", "nvme", "absent",
+			"-", "-", "-", "-");
 	fprintf(f, "files %" PRIu64 "  dirs %" PRIu64 "  symlinks %" PRIu64
 		   "  bytes %s (logical)  inodes %" PRIu64 "  enospc %" PRIu64 "\n",
 		s.files, s.dirs, s.symlinks, human(s.bytes, c, sizeof(c)),
 		s.inodes, s.enospc);
+	if (s.nvme)
+		fprintf(f, "tiering: evicted %" PRIu64 "  fetched %" PRIu64
+			   "  dropped %" PRIu64 "  dirty %" PRIu64 "  written %s"
+			   "  read %s (compressed)  commits %" PRIu64 "\n"
+			   "errors: io %" PRIu64 "  catalog %" PRIu64
+			   "  at mount: orphans %" PRIu64 " dangling %" PRIu64 "\n",
+			s.tm.evicted, s.tm.fetched, s.tm.dropped, s.tm.dirty,
+			human(s.tm.frame_bytes_written, a, sizeof(a)),
+			human(s.tm.frame_bytes_read, b, sizeof(b)), s.tm.commits,
+			s.io_errors, s.cat_errors, s.orphans, s.dangling);
 	fprintf(f, "pool: mapped %s  fragmentation internal %.1f%% external %.1f%%"
 		   "  alloc failures %" PRIu64 "\n",
 		human(s.pool.mapped, a, sizeof(a)), 100 * frag_internal(&s.pool),
@@ -134,9 +178,22 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		   "\"files\":0},");
 	fprintf(f, "\"ram\":{\"present\":true,\"budget\":%" PRIu64 ",\"used\":%"
 		   PRIu64 ",\"files\":%" PRIu64 "},",
-		s.pool.budget, s.pool.used, s.files);
-	fprintf(f, "\"nvme\":{\"present\":false,\"budget\":0,\"used\":0,"
-		   "\"files\":0}},");
+		s.pool.budget, s.pool.used, s.ram_files);
+	fprintf(f, "\"nvme\":{\"present\":%s,\"budget\":%" PRIu64
+		   ",\"used\":%" PRIu64 ",\"files\":%" PRIu64 "}},",
+		s.nvme ? "true" : "false", s.nvme_budget, s.nvme_used,
+		s.nvme_files);
+	fprintf(f, "\"tiering\":{\"evicted\":%" PRIu64 ",\"fetched\":%" PRIu64
+		   ",\"dropped\":%" PRIu64 ",\"dirty\":%" PRIu64
+		   ",\"frames_written\":%" PRIu64 ",\"frame_bytes_written\":%" PRIu64
+		   ",\"frame_bytes_read\":%" PRIu64 ",\"raw_bytes_read\":%" PRIu64
+		   ",\"commits\":%" PRIu64 "},",
+		s.tm.evicted, s.tm.fetched, s.tm.dropped, s.tm.dirty,
+		s.tm.frames_written, s.tm.frame_bytes_written,
+		s.tm.frame_bytes_read, s.tm.raw_bytes_read, s.tm.commits);
+	fprintf(f, "\"errors\":{\"io\":%" PRIu64 ",\"catalog\":%" PRIu64
+		   ",\"orphans\":%" PRIu64 ",\"dangling\":%" PRIu64 "},",
+		s.io_errors, s.cat_errors, s.orphans, s.dangling);
 	fprintf(f, "\"files\":%" PRIu64 ",\"dirs\":%" PRIu64 ",\"symlinks\":%"
 		   PRIu64 ",\"bytes\":%" PRIu64 ",\"inodes\":%" PRIu64
 		   ",\"enospc\":%" PRIu64 ",",

@@ -63,6 +63,10 @@ void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st)
 {
 	*st = tm->st;
 	st->resident = tm->nring;
+	st->dirty = 0;
+	const struct qvl_chunk *c = tm->hand;
+	for (uint64_t i = 0; c && i < tm->nring; i++, c = c->next)
+		st->dirty += c->dirty;
 }
 
 void qvl_tm_ring_add(struct qvl_tm *tm, struct qvl_chunk *c)
