@@ -126,7 +126,17 @@ void qvl_ctl_read(fuse_req_t req, size_t size, off_t off,
 		return;
 	}
 	size_t n = s->len - (size_t)off < size ? s->len - (size_t)off : size;
-	fuse_reply_buf(req, s->buf + off, n);
+	/* Reply from a copy: once the reply is written the reader may close
+	 * and our release free the snapshot, while fuse_reply_buf() (or a
+	 * sanitizer checking its writev) still looks at the buffer. */
+	char *copy = malloc(n);
+	if (!copy) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(copy, s->buf + off, n);
+	fuse_reply_buf(req, copy, n);
+	free(copy);
 }
 
 void qvl_ctl_release(fuse_req_t req, struct fuse_file_info *fi)
