@@ -269,15 +269,32 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
 		       b->map[end + 1]->disk_len)
 			end++;
 		int rc = make_resident(b, i, end, 1, 0);
-		holds_release(b, i, end);
-		if (rc == -ENOSPC && end > last) /* readahead did not fit */
-			rc = make_resident(b, i, last < end ? last : end, 1, 0);
+		if (rc == -ENOSPC && end > last) { /* readahead did not fit */
+			end = last < end ? last : end;
+			rc = make_resident(b, i, end, 1, 0);
+		}
+		if (rc == -ENOSPC)
+			return 0; /* no room: the copy reads around RAM */
 		if (rc)
 			return rc;
+		holds_release(b, i, end);
 		i = end;
 	}
 	/* The read copies right after, so none of these can be evicted. */
 	return 0;
+}
+
+static int read_through(struct qvl_blob *b, struct qvl_chunk *c, char *dst,
+			size_t in, size_t n)
+{
+	char *tmp = malloc(b->chunk);
+	if (!tmp)
+		return -ENOMEM;
+	int rc = qvl_tm_read_through(b->tm, c, tmp);
+	if (!rc)
+		memcpy(dst, tmp + in, n);
+	free(tmp);
+	return rc;
 }
 
 int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
@@ -296,8 +313,17 @@ int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
 		size_t n = b->chunk - in < len ? b->chunk - in : len;
 		struct qvl_chunk *c = idx < b->nmap ? b->map[idx] : NULL;
 		if (c && !c->ram && (c->disk_len || c->lost)) {
-			/* Evicted again by the readahead of a later run. */
+			/* Not brought in above (no room, or evicted again by
+			 * the readahead of a later run). */
 			int rc = make_resident(b, idx, idx, 1, 0);
+			if (rc == -ENOSPC && c->disk_len) {
+				/* RAM is full of what cannot leave it (dirty
+				 * data a full store refuses): read around. */
+				rc = read_through(b, c, dst, in, n);
+				if (rc)
+					return rc;
+				goto next;
+			}
 			if (rc)
 				return rc;
 			c->hold = 0;
@@ -308,6 +334,7 @@ int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
 		} else {
 			memset(dst, 0, n);
 		}
+next:
 		dst += n;
 		off += n;
 		len -= n;

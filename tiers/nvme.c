@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -404,4 +405,12 @@ int qvl_nvme_list(struct qvl_nvme *n, int (*fn)(void *arg, uint64_t ino),
 		closedir(d);
 	}
 	return rc;
+}
+
+uint64_t qvl_nvme_free_bytes(struct qvl_nvme *n)
+{
+	struct statvfs sv;
+	if (fstatvfs(n->data_fd, &sv))
+		return 0;
+	return (uint64_t)sv.f_bavail * sv.f_frsize;
 }

@@ -95,4 +95,7 @@ int qvl_nvme_list(struct qvl_nvme *n, int (*fn)(void *arg, uint64_t ino),
  * (st_blocks * 512), 0 without one. */
 uint64_t qvl_nvme_disk_bytes(struct qvl_nvme *n, uint64_t ino);
 
+/* qvl_nvme_free_bytes() - space left on the store's filesystem for us. */
+uint64_t qvl_nvme_free_bytes(struct qvl_nvme *n);
+
 #endif /* QVL_NVME_H */

@@ -268,6 +268,29 @@ int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 	return first_err;
 }
 
+int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst)
+{
+	struct qvl_nvme_req r = {
+		.ino = c->blob->ino, .idx = c->idx, .slot = c->disk_slot,
+		.len = c->disk_len, .buf = tm->bounce,
+	};
+	size_t out = 0;
+	int rc = qvl_nvme_read(tm->cfg.nvme, &r, 1);
+	if (!rc)
+		rc = qvl_codec_decode_ctx(tm->codec, r.buf, r.len, dst,
+					  c->blob->chunk, &out);
+	if (!rc && out != c->blob->chunk)
+		rc = -EIO;
+	if (rc) {
+		rc = rc == -ENOMEM ? rc : -EIO;
+		io_error(tm, c, rc);
+		return rc;
+	}
+	tm->st.frame_bytes_read += r.len;
+	tm->st.raw_bytes_read += out;
+	return 0;
+}
+
 /* Which slot a new frame of @c goes to (see HOW IT WORKS). */
 static uint32_t target_slot(struct qvl_tm *tm, struct qvl_chunk *c, int *cs)
 {
@@ -288,6 +311,10 @@ int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 
 	if (n > TM_BATCH)
 		return -EINVAL;
+	/* Data never takes the catalog's last room: a catalog that cannot
+	 * commit loses metadata, a refused frame only stays in RAM. */
+	if (qvl_nvme_free_bytes(tm->cfg.nvme) < TM_STORE_RESERVE + n * tm->slot_size)
+		return -ENOSPC;
 	for (unsigned i = 0; i < n; i++) {
 		struct qvl_chunk *c = cs[i];
 		struct qvl_blob *b = c->blob;

@@ -66,6 +66,8 @@ struct qvl_tm {
 };
 
 #define TM_BATCH 16 /* frames per disk batch (evict, flush, prefetch) */
+/* Store space data frames leave to the catalog. */
+#define TM_STORE_RESERVE (4ull << 20)
 
 /* blob.c */
 void qvl_blob_ram_free(struct qvl_blob *b, struct qvl_chunk *c);
@@ -76,6 +78,8 @@ void qvl_tm_ring_add(struct qvl_tm *tm, struct qvl_chunk *c);
 void qvl_tm_ring_del(struct qvl_tm *tm, struct qvl_chunk *c);
 int qvl_tm_make_room(struct qvl_tm *tm, size_t nchunks);
 int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
+/* Decode @c's frame into @dst (a chunk) without bringing it into RAM. */
+int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst);
 int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
 int qvl_tm_defer(struct qvl_tm *tm, uint64_t ino, uint64_t idx, uint32_t slot,
 		 int remove);
