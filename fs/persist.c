@@ -235,13 +235,22 @@ static void drop_mount_lifetime_files(struct qvl_fs *fs)
 	}
 }
 
-/* Free what drop_mount_lifetime_files() unlinked (and the kernel forgot). */
-static void sweep_unlinked(struct qvl_fs *fs)
+/*
+ * Free what drop_mount_lifetime_files() unlinked.  At unmount (@unmounting)
+ * the kernel's references no longer matter: it does not forget everything
+ * before destroy, and an unlinked inode left in the catalog would come
+ * back as an orphan.
+ */
+static void sweep_unlinked(struct qvl_fs *fs, int unmounting)
 {
 	for (size_t s = 0; s < fs->itab_size; s++) {
 		struct qvl_inode *in = fs->itab[s];
 		while (in) {
 			struct qvl_inode *next = in->hnext;
+			if (unmounting && !in->nlink) {
+				in->nlookup = 0;
+				in->nopen = 0;
+			}
 			qvl_inode_maybe_free(fs, in);
 			in = next;
 		}
@@ -253,7 +262,7 @@ int qvl_persist_unmount(struct qvl_fs *fs)
 	if (!fs->tm)
 		return 0;
 	drop_mount_lifetime_files(fs);
-	sweep_unlinked(fs);
+	sweep_unlinked(fs, 1);
 	int rc = qvl_tm_flush(fs->tm, 0, NULL);
 	if (rc)
 		fprintf(stderr, "qvlmemfs: unmount: writing data back: %s\n",
@@ -409,7 +418,7 @@ int qvl_persist_load(struct qvl_fs *fs)
 		}
 	}
 	drop_mount_lifetime_files(fs);
-	sweep_unlinked(fs);
+	sweep_unlinked(fs, 0);
 	rc = qvl_nvme_list(fs->nvme, check_backing, fs);
 	if (rc)
 		return rc;

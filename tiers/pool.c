@@ -7,10 +7,16 @@
  * anonymous mappings (MAP_NORESERVE, so address space costs nothing until
  * touched) cut into equal slots.  An arena keeps a stack of its free slot
  * indices; a class keeps its arenas on a list, those with free slots first.
- * Freeing a slot returns its pages to the kernel (MADV_DONTNEED), which both
- * keeps the daemon's RSS equal to the bytes it really holds and makes a
- * recycled slot read as zeros again, so allocation never has to clear large
- * slots.  An arena whose every slot is free is unmapped.
+ * An arena whose every slot is free is unmapped.
+ *
+ * Freed large slots keep their pages up to a slack (the budget): the tier
+ * manager frees and takes chunks all the time, and faulting a fresh chunk's
+ * 256 pages back in costs more than clearing it (measured: with every freed
+ * slot returned, page faults took a third of a streaming read's time, and
+ * with an eighth of the budget kept, still a quarter).  Slots held plus
+ * slots kept never exceed the budget, so RSS stays within it; past the
+ * slack a freed slot's pages go back to the kernel (MADV_DONTNEED).  A slot handed out is
+ * always zero-filled: cleared if it kept its pages, zero already if not.
  *
  * To find a slot's arena on free, every live arena sits in one array sorted
  * by base address, searched by bisection.
@@ -36,6 +42,7 @@
 
 struct pool_arena {
 	char *base;
+	uint8_t *dirty; /* per slot: free but still holding old bytes */
 	size_t bytes;
 	unsigned cls;
 	uint32_t nslots;
@@ -60,6 +67,8 @@ struct qvl_pool {
 	uint64_t requested;
 	uint64_t mapped;
 	uint64_t alloc_failures;
+	uint64_t dirty_free; /* bytes of free slots that kept their pages */
+	uint64_t slack;      /* how many such bytes we keep */
 	unsigned nclasses;
 	struct pool_class cls[QVL_POOL_MAX_CLASSES];
 	struct pool_arena **sorted; /* live arenas by base address */
@@ -77,6 +86,7 @@ int qvl_pool_create(uint64_t budget, unsigned max_shift, struct qvl_pool **out)
 		return -ENOMEM;
 	pthread_mutex_init(&p->lock, NULL);
 	p->budget = budget;
+	p->slack = budget;
 	p->nclasses = max_shift - POOL_MIN_SHIFT + 1;
 	for (unsigned i = 0; i < p->nclasses; i++)
 		p->cls[i].slot_size = (size_t)1 << (POOL_MIN_SHIFT + i);
@@ -88,6 +98,7 @@ static void arena_unmap(struct pool_arena *a)
 {
 	munmap(a->base, a->bytes);
 	free(a->free_stack);
+	free(a->dirty);
 	free(a);
 }
 
@@ -196,12 +207,14 @@ static struct pool_arena *arena_new(struct qvl_pool *p, unsigned cls)
 	a->cls = cls;
 	a->nslots = (uint32_t)(bytes / c->slot_size);
 	a->free_stack = malloc(a->nslots * sizeof(*a->free_stack));
+	a->dirty = calloc(a->nslots, 1);
 	a->base = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (!a->free_stack || a->base == MAP_FAILED) {
+	if (!a->free_stack || !a->dirty || a->base == MAP_FAILED) {
 		if (a->base != MAP_FAILED && a->base)
 			munmap(a->base, bytes);
 		free(a->free_stack);
+		free(a->dirty);
 		free(a);
 		return NULL;
 	}
@@ -237,7 +250,15 @@ static void *slot_take(struct qvl_pool *p, unsigned cls)
 	}
 	c->slots_used++;
 	p->used += c->slot_size;
-	return a->base + (size_t)slot * c->slot_size;
+	char *ptr = a->base + (size_t)slot * c->slot_size;
+	if (a->dirty[slot]) {
+		a->dirty[slot] = 0;
+		p->dirty_free -= c->slot_size;
+		memset(ptr, 0, c->slot_size);
+	} else if (c->slot_size < POOL_DONTNEED_MIN) {
+		memset(ptr, 0, c->slot_size);
+	}
+	return ptr;
 }
 
 static void slot_put(struct qvl_pool *p, void *ptr);
@@ -264,9 +285,6 @@ int qvl_pool_alloc_n(struct qvl_pool *pool, size_t size, size_t n, void **out)
 	}
 	pool->requested += n * size;
 	pthread_mutex_unlock(&pool->lock);
-	if (slot_size < POOL_DONTNEED_MIN)
-		for (i = 0; i < n; i++)
-			memset(out[i], 0, slot_size);
 	return 0;
 
 out_undo:
@@ -294,12 +312,21 @@ static void slot_put(struct qvl_pool *p, void *ptr)
 		return; /* not ours: a caller bug; leaking beats corrupting */
 	struct pool_class *c = &p->cls[a->cls];
 	uint32_t slot = (uint32_t)(((char *)ptr - a->base) / c->slot_size);
-	if (c->slot_size >= POOL_DONTNEED_MIN)
-		madvise(ptr, c->slot_size, MADV_DONTNEED);
+	if (c->slot_size >= POOL_DONTNEED_MIN) {
+		if (p->dirty_free + c->slot_size <= p->slack) {
+			a->dirty[slot] = 1;
+			p->dirty_free += c->slot_size;
+		} else {
+			madvise(ptr, c->slot_size, MADV_DONTNEED);
+		}
+	}
 	a->free_stack[a->nfree++] = slot;
 	c->slots_used--;
 	p->used -= c->slot_size;
 	if (a->nfree == a->nslots) {
+		for (uint32_t k = 0; k < a->nslots; k++)
+			if (a->dirty[k])
+				p->dirty_free -= c->slot_size;
 		list_unlink(c, a);
 		sorted_remove(p, a);
 		c->slots_total -= a->nslots;

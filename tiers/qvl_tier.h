@@ -82,7 +82,8 @@ int qvl_pool_alloc(struct qvl_pool *pool, size_t size, void **out);
 int qvl_pool_alloc_n(struct qvl_pool *pool, size_t size, size_t n, void **out);
 
 /* qvl_pool_free() - give back a slot from qvl_pool_alloc() with the same
- * @size.  Its pages go back to the system at once; accepts NULL. */
+ * @size; accepts NULL.  Its pages go back to the system once the pool
+ * holds more free pages than its slack (see pool.c). */
 void qvl_pool_free(struct qvl_pool *pool, void *ptr, size_t size);
 
 /* qvl_pool_room() - how many more slots for @size bytes the budget takes. */
