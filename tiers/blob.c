@@ -206,7 +206,8 @@ static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last,
 		rc = -ENOMEM;
 		goto out_free;
 	}
-	rc = qvl_pool_alloc_n(b->pool, b->chunk, need, fresh);
+	/* Raw slots: each is fetched, overwritten whole, or cleared below. */
+	rc = qvl_pool_alloc_n_raw(b->pool, b->chunk, need, fresh);
 	if (rc)
 		goto out_free;
 	size_t k = 0;
@@ -225,9 +226,12 @@ static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last,
 		}
 		ram_install(b, c, fresh[k++]);
 		c->hold = 1;
-		if (c->disk_len && !(i >= whole_first && i < whole_end))
+		int whole = i >= whole_first && i < whole_end;
+		if (c->disk_len && !whole)
 			fetch[nfetch++] = c;
-		else if (c->lost)
+		else if (!whole)
+			memset(c->ram, 0, b->chunk); /* a hole written in part */
+		if (whole && c->lost)
 			c->lost = 0; /* overwritten whole: valid again */
 	}
 	if (nfetch)

@@ -233,8 +233,9 @@ static struct pool_arena *arena_new(struct qvl_pool *p, unsigned cls)
 	return a;
 }
 
-/* Take one slot of class @c; caller holds the lock and checked the budget. */
-static void *slot_take(struct qvl_pool *p, unsigned cls)
+/* Take one slot of class @c, zero-filled when @zero; caller holds the lock
+ * and checked the budget. */
+static void *slot_take(struct qvl_pool *p, unsigned cls, int zero)
 {
 	struct pool_class *c = &p->cls[cls];
 	struct pool_arena *a = c->arenas;
@@ -251,19 +252,20 @@ static void *slot_take(struct qvl_pool *p, unsigned cls)
 	c->slots_used++;
 	p->used += c->slot_size;
 	char *ptr = a->base + (size_t)slot * c->slot_size;
+	int stale = a->dirty[slot] || c->slot_size < POOL_DONTNEED_MIN;
 	if (a->dirty[slot]) {
 		a->dirty[slot] = 0;
 		p->dirty_free -= c->slot_size;
-		memset(ptr, 0, c->slot_size);
-	} else if (c->slot_size < POOL_DONTNEED_MIN) {
-		memset(ptr, 0, c->slot_size);
 	}
+	if (zero && stale)
+		memset(ptr, 0, c->slot_size);
 	return ptr;
 }
 
 static void slot_put(struct qvl_pool *p, void *ptr);
 
-int qvl_pool_alloc_n(struct qvl_pool *pool, size_t size, size_t n, void **out)
+static int alloc_n(struct qvl_pool *pool, size_t size, size_t n, void **out,
+		   int zero)
 {
 	int cls = size ? class_of(pool, size) : -1;
 	if (cls < 0)
@@ -279,7 +281,7 @@ int qvl_pool_alloc_n(struct qvl_pool *pool, size_t size, size_t n, void **out)
 		return -ENOSPC;
 	}
 	for (i = 0; i < n; i++) {
-		out[i] = slot_take(pool, (unsigned)cls);
+		out[i] = slot_take(pool, (unsigned)cls, zero);
 		if (!out[i])
 			goto out_undo;
 	}
@@ -295,6 +297,17 @@ out_undo:
 	pool->alloc_failures++;
 	pthread_mutex_unlock(&pool->lock);
 	return -ENOMEM;
+}
+
+int qvl_pool_alloc_n(struct qvl_pool *pool, size_t size, size_t n, void **out)
+{
+	return alloc_n(pool, size, n, out, 1);
+}
+
+int qvl_pool_alloc_n_raw(struct qvl_pool *pool, size_t size, size_t n,
+			 void **out)
+{
+	return alloc_n(pool, size, n, out, 0);
 }
 
 int qvl_pool_alloc(struct qvl_pool *pool, size_t size, void **out)

@@ -81,6 +81,11 @@ int qvl_pool_alloc(struct qvl_pool *pool, size_t size, void **out);
  */
 int qvl_pool_alloc_n(struct qvl_pool *pool, size_t size, size_t n, void **out);
 
+/* qvl_pool_alloc_n_raw() - the same, but the slots' contents are undefined:
+ * for callers that overwrite them whole (saves clearing a chunk). */
+int qvl_pool_alloc_n_raw(struct qvl_pool *pool, size_t size, size_t n,
+			 void **out);
+
 /* qvl_pool_free() - give back a slot from qvl_pool_alloc() with the same
  * @size; accepts NULL.  Its pages go back to the system once the pool
  * holds more free pages than its slack (see pool.c). */
