@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -195,6 +196,28 @@ static void list_push_back(struct pool_class *c, struct pool_arena *a)
 	a->next = NULL;
 }
 
+/*
+ * An arena aligned to 2 MiB and marked for transparent huge pages: a chunk
+ * then costs one page fault instead of 256 the first time it is touched
+ * (measured: the first pass over a 256 MiB budget took 65k faults).
+ */
+static char *arena_map(size_t bytes)
+{
+	const size_t huge = 2u << 20;
+	char *p = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	char *base = (char *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+	if (base > p)
+		munmap(p, (size_t)(base - p));
+	size_t tail = (size_t)(p + bytes + huge - (base + bytes));
+	if (tail)
+		munmap(base + bytes, tail);
+	madvise(base, bytes, MADV_HUGEPAGE); /* a hint: fine if refused */
+	return base;
+}
+
 static struct pool_arena *arena_new(struct qvl_pool *p, unsigned cls)
 {
 	struct pool_class *c = &p->cls[cls];
@@ -208,8 +231,7 @@ static struct pool_arena *arena_new(struct qvl_pool *p, unsigned cls)
 	a->nslots = (uint32_t)(bytes / c->slot_size);
 	a->free_stack = malloc(a->nslots * sizeof(*a->free_stack));
 	a->dirty = calloc(a->nslots, 1);
-	a->base = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	a->base = arena_map(bytes);
 	if (!a->free_stack || !a->dirty || a->base == MAP_FAILED) {
 		if (a->base != MAP_FAILED && a->base)
 			munmap(a->base, bytes);
