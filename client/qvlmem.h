@@ -50,7 +50,7 @@ extern "C" {
 #endif
 
 #define QVLMEM_VERSION_MAJOR 0
-#define QVLMEM_VERSION_MINOR 1
+#define QVLMEM_VERSION_MINOR 2
 #define QVLMEM_VERSION_PATCH 0
 
 /* qvlmem_version() - the library's version string, e.g. "0.1.0" (static). */
