@@ -11,6 +11,7 @@
 #include "ops_i.h"
 
 #define ITAB_INITIAL 1024
+#define QVL_CACHE_TIMEOUT 3600.0 /* seconds */
 #define QVL_IO_MAX (1u << 20) /* max_read / max_write */
 
 /* Open the catalog, the backing files and the tier manager on @store. */
@@ -60,8 +61,11 @@ int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
 	fs->repair = cfg->repair;
 	fs->flush_ms = cfg->flush_ms;
 	fs->read_ahead_kb = -1;
-	fs->entry_timeout = 1.0;
-	fs->attr_timeout = 1.0;
+	/* Every change to names and attributes passes through this kernel,
+	 * which updates its cache as it goes: long timeouts are safe, and
+	 * they make stat a cache hit instead of a round trip. */
+	fs->entry_timeout = QVL_CACHE_TIMEOUT;
+	fs->attr_timeout = QVL_CACHE_TIMEOUT;
 	fs->next_ino = QVL_INO_FIRST;
 	qvl_now(&fs->started);
 	qvl_bg_init(fs);

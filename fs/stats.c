@@ -14,7 +14,7 @@
 const char *const qvl_op_names[QVL_OP_COUNT] = {
 	"lookup", "forget", "getattr", "setattr", "readlink", "mknod",
 	"mkdir", "unlink", "rmdir", "symlink", "rename", "link", "open",
-	"read", "write", "flush", "release", "fsync", "opendir", "readdir",
+	"read", "write", "release", "fsync", "opendir", "readdir",
 	"releasedir", "statfs", "setxattr", "getxattr", "listxattr",
 	"removexattr", "create", "fallocate",
 };
