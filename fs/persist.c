@@ -169,12 +169,21 @@ int qvl_persist_fsync(struct qvl_fs *fs, struct qvl_inode *in, int durable)
 	if (!fs->tm)
 		return 0;
 	int rc = qvl_tm_flush(fs->tm, 0, NULL);
-	if (!rc)
-		rc = qvl_persist_rows(fs);
-	if (!rc)
-		rc = qvl_tm_commit(fs->tm, durable);
-	return rc;
+	/* A full store commits all the same: the space of deleted, cut or
+	 * rewritten frames comes back only with a commit, so without one
+	 * nothing could be written again before the unmount (which commits
+	 * the same way).  The caller still hears -ENOSPC. */
+	if (rc && rc != -ENOSPC)
+		return rc;
+	int rc2 = qvl_persist_rows(fs);
+	if (!rc2)
+		rc2 = qvl_tm_commit(fs->tm, durable);
+	return rc ? rc : rc2;
 }
+
+/* Chunks the flusher writes per turn of the lock: a read waiting behind it
+ * waits for about one batch's encoding and I/O. */
+#define FLUSH_TURN 16
 
 int qvl_persist_flush(struct qvl_fs *fs, int durable)
 {
@@ -182,14 +191,14 @@ int qvl_persist_flush(struct qvl_fs *fs, int durable)
 	int rc;
 	if (!fs->tm)
 		return 0;
-	/* In batches, letting other requests in between; bounded, so steady
-	 * writers cannot keep the flusher from committing. */
+	/* In small batches, letting other requests in between; bounded, so
+	 * steady writers cannot keep the flusher from committing. */
 	pthread_mutex_lock(&fs->lock);
-	rc = qvl_tm_flush(fs->tm, 64, &left);
+	rc = qvl_tm_flush(fs->tm, FLUSH_TURN, &left);
 	pthread_mutex_unlock(&fs->lock);
-	for (rounds = left / 64 + 1; !rc && left && rounds--;) {
+	for (rounds = left / FLUSH_TURN + 1; !rc && left && rounds--;) {
 		pthread_mutex_lock(&fs->lock);
-		rc = qvl_tm_flush(fs->tm, 64, &left);
+		rc = qvl_tm_flush(fs->tm, FLUSH_TURN, &left);
 		pthread_mutex_unlock(&fs->lock);
 	}
 	/* What came in meanwhile is small: finish under the lock, so the
@@ -264,6 +273,11 @@ int qvl_persist_unmount(struct qvl_fs *fs)
 	drop_mount_lifetime_files(fs);
 	sweep_unlinked(fs, 1);
 	int rc = qvl_tm_flush(fs->tm, 0, NULL);
+	if (rc == -ENOSPC) {
+		/* Space that waits for a commit may make room for the rest. */
+		if (!qvl_persist_rows(fs) && !qvl_tm_commit(fs->tm, 0))
+			rc = qvl_tm_flush(fs->tm, 0, NULL);
+	}
 	if (rc)
 		fprintf(stderr, "qvlmemfs: unmount: writing data back: %s\n",
 			strerror(-rc));
