@@ -16,6 +16,7 @@ struct qvl_codec_ctx *qvl_codec_ctx_create(void)
 
 	if (!ctx)
 		return NULL;
+	qvl_rans_init();
 	ctx->zc = ZSTD_createCCtx();
 	ctx->zd = ZSTD_createDCtx();
 	if (!ctx->zc || !ctx->zd) {

@@ -124,6 +124,7 @@ int qvl_zstd_encode(struct qvl_codec_ctx *ctx, const uint8_t *src, size_t n,
 		    uint8_t *dst, size_t cap, size_t *out_len);
 int qvl_zstd_decode(struct qvl_codec_ctx *ctx, const uint8_t *src, size_t n,
 		    uint8_t *dst, size_t want);
+void qvl_rans_init(void);
 size_t qvl_rans_bound(size_t n);
 int qvl_rans_encode(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
 		    size_t *out_len);
