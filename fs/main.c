@@ -351,6 +351,14 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(opts.foreground))
 		goto out_unmount;
 	note_pid(lockfd);
+	/* After daemonizing (a fork keeps no threads): the flusher and the
+	 * page-cache invalidator; qvl_destroy() stops them. */
+	rc = qvl_bg_start(fs);
+	if (rc) {
+		fprintf(stderr, "qvlmemfs: cannot start the flusher: %s\n",
+			strerror(-rc));
+		goto out_unmount;
+	}
 	rc = run_loop(se, &opts);
 	/* libfuse 3.14 returns the signal that ended the loop as its error:
 	 * SIGTERM, SIGINT and SIGHUP are how a daemon is asked to stop. */
