@@ -206,7 +206,7 @@ int qvl_persist_flush(struct qvl_fs *fs, int durable)
 	pthread_mutex_lock(&fs->lock);
 	int rc2 = qvl_persist_fsync(fs, NULL, durable);
 	pthread_mutex_unlock(&fs->lock);
-	if (rc2)
+	if (rc2 && rc2 != -ENOSPC) /* a full store is not the catalog's */
 		cat_error(fs, rc2, "commit");
 	return rc ? rc : rc2;
 }

@@ -156,9 +156,10 @@ static int may_leave_ram(const struct qvl_tm *tm, const struct qvl_chunk *c)
 	return tm->cfg.nvme != NULL;
 }
 
-/* Up to @max victims by CLOCK; returns how many. */
+/* Up to @max victims by CLOCK; returns how many.  @clean_only: the store
+ * is full, so only chunks that need no write may go. */
 static unsigned pick_victims(struct qvl_tm *tm, struct qvl_chunk **v,
-			     unsigned max)
+			     unsigned max, int clean_only)
 {
 	unsigned n = 0;
 	/* Two sweeps: the first may only clear reference bits. */
@@ -167,6 +168,9 @@ static unsigned pick_victims(struct qvl_tm *tm, struct qvl_chunk **v,
 		struct qvl_chunk *c = tm->hand;
 		tm->hand = c->next;
 		if (!may_leave_ram(tm, c))
+			continue;
+		if (clean_only && c->dirty &&
+		    !(c->blob->flags & QVL_BLOB_DROPPABLE))
 			continue;
 		if (c->ref) {
 			c->ref = 0;
@@ -195,11 +199,13 @@ static void leave_ram(struct qvl_tm *tm, struct qvl_chunk *c)
 int qvl_tm_make_room(struct qvl_tm *tm, size_t nchunks)
 {
 	size_t chunk = (size_t)1 << tm->cfg.chunk_shift;
+	int store_full = 0;
 	while (qvl_pool_room(tm->cfg.pool, chunk) < nchunks) {
 		struct qvl_chunk *v[TM_BATCH], *w[TM_BATCH];
 		size_t want = nchunks - qvl_pool_room(tm->cfg.pool, chunk);
 		unsigned n = pick_victims(tm, v, want < TM_BATCH ? (unsigned)want
-								 : TM_BATCH);
+								 : TM_BATCH,
+					  store_full);
 		if (!n)
 			return -ENOSPC;
 		unsigned nw = 0;
@@ -213,8 +219,14 @@ int qvl_tm_make_room(struct qvl_tm *tm, size_t nchunks)
 			else
 				v[i]->hold = 0; /* its write failed: stays */
 		}
+		/* A full store: clean chunks elsewhere on the clock may
+		 * still leave RAM.  Each round frees at least one chunk. */
+		if (rc == -ENOSPC) {
+			store_full = 1;
+			continue;
+		}
 		if (rc)
-			return rc == -ENOSPC ? -ENOSPC : rc;
+			return rc;
 	}
 	return 0;
 }
@@ -312,9 +324,17 @@ int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 	if (n > TM_BATCH)
 		return -EINVAL;
 	/* Data never takes the catalog's last room: a catalog that cannot
-	 * commit loses metadata, a refused frame only stays in RAM. */
-	if (qvl_nvme_free_bytes(tm->cfg.nvme) < TM_STORE_RESERVE + n * tm->slot_size)
+	 * commit loses metadata, a refused frame only stays in RAM.  What
+	 * fits is written (the rest stays dirty), so a nearly full store
+	 * still takes a frame at a time. */
+	uint64_t fr = qvl_nvme_free_bytes(tm->cfg.nvme);
+	uint64_t fit = fr > TM_STORE_RESERVE ? (fr - TM_STORE_RESERVE) /
+						       tm->slot_size : 0;
+	if (!fit)
 		return -ENOSPC;
+	int short_batch = n > fit;
+	if (short_batch)
+		n = (unsigned)fit;
 	for (unsigned i = 0; i < n; i++) {
 		struct qvl_chunk *c = cs[i];
 		struct qvl_blob *b = c->blob;
@@ -379,7 +399,7 @@ int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 		tm->st.frames_written++;
 		tm->st.frame_bytes_written += r[i].len;
 	}
-	return rc;
+	return rc ? rc : short_batch ? -ENOSPC : 0;
 }
 
 int qvl_tm_flush(struct qvl_tm *tm, uint64_t max, uint64_t *left)
