@@ -121,14 +121,11 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 		break;
 	case QA_LIFETIME:
 		rc = qvl_parse_lifetime(v, len, &n.lifetime);
-		/* Leaving the store: every byte must be in RAM first. */
-		if (!rc && in->blob && n.lifetime != QVL_LIFE_PERSISTENT &&
-		    h->lifetime == QVL_LIFE_PERSISTENT && qvl_blob_disk_bytes(in->blob)) {
-			int lr = qvl_blob_load(in->blob, in->size);
-			if (lr)
-				return -lr;
-			qvl_blob_forget_store(in->blob);
-		}
+		/* Frames already on the store stay valid until the file is
+		 * gone (unmount, or the next mount after a crash): forgetting
+		 * them here left clean chunks with no frame, which a return to
+		 * persistent never wrote, and a deferred removal of the
+		 * backing file would delete frames written after it. */
 		break;
 	case QA_TTL:
 		rc = qvl_parse_ttl(v, len, &n.ttl);

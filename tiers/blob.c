@@ -523,7 +523,13 @@ int qvl_blob_load(struct qvl_blob *b, uint64_t size)
 {
 	if (!size || !b->on_disk)
 		return 0;
-	return fetch_for_read(b, 0, size);
+	int rc = fetch_for_read(b, 0, size);
+	if (rc)
+		return rc;
+	/* fetch_for_read() leaves what does not fit on disk. */
+	uint64_t ram, disk;
+	qvl_blob_residency(b, &ram, &disk);
+	return disk ? -ENOSPC : 0;
 }
 
 uint64_t qvl_blob_resident(const struct qvl_blob *b)
