@@ -20,11 +20,19 @@ head -c 4096 /dev/urandom >"$M/b"
 : >"$M/c"
 mkdir "$M/d"; ln -s a "$M/s"
 eq "$(qvl_json 'j["files"]'):$(qvl_json 'j["dirs"]'):$(qvl_json 'j["symlinks"]')" "3:2:1" "files:dirs:symlinks"
-eq "$(qvl_json 'j["tiers"]["ram"]["files"]')" 3 "ram files"
+# tiers.ram.files counts files with bytes in RAM: c is empty.
+eq "$(qvl_json 'j["tiers"]["ram"]["files"]')" 2 "ram files (with bytes in RAM)"
+eq "$(qvl_json 'j["tiers"]["nvme"]["present"]')" True "nvme tier present"
+for k in evicted fetched; do
+	[ "$(qvl_json "j['tiering']['$k']")" -ge 0 ] || fail "tiering.$k"
+done
+eq "$(qvl_json 'j["errors"]["io"]'):$(qvl_json 'j["errors"]["catalog"]')" 0:0 "no errors"
 eq "$(qvl_json 'j["bytes"]')" $(((1 << 20) + 1 + 4096)) "bytes"
 stored=0
 for f in a b c; do
 	v=$(getfattr --absolute-names --only-values -n user.qvl.stored "$M/$f")
+	[[ $v =~ ^ram:[0-9]+,nvme:[0-9]+$ ]] || fail "stored of $f: '$v'"
+	v=${v%,nvme:*}
 	stored=$((stored + ${v#ram:}))
 done
 eq "$(qvl_json 'j["tiers"]["ram"]["used"]')" "$stored" "ram used = sum of stored"
@@ -96,7 +104,9 @@ mountpoint -q "$QVL_TMP/m2" && { fail "unknown option mounted"; fusermount3 -u "
 # Signals: mount gone, exit 0 (under ASan: no leaks either).  Job control
 # on, or bash starts background jobs with SIGINT ignored.
 set -m
+# A store keeps its chunk size: each of these gets its own.
 for sig in TERM INT; do
+	QVL_STORE=$QVL_TMP/store-$sig
 	qvl_mount ram=16M,chunk=64k
 	echo data >"$M/f"
 	kill -$sig "$QVL_PID"
@@ -105,8 +115,13 @@ for sig in TERM INT; do
 	QVL_PID=
 	eq "$rc" 0 "exit status after SIG$sig"
 	mountpoint -q "$M" && { fail "mounted after SIG$sig"; fusermount3 -u "$M"; }
+	# A clean exit on a signal wrote everything back.
+	qvl_mount ram=16M,chunk=64k
+	eq "$(cat "$M/f" 2>&1)" data "file after SIG$sig and a remount"
+	qvl_umount
 done
 set +m
+QVL_STORE=$QVL_TMP/store-64M
 qvl_mount chunk=64M
 eq "$(qvl_json 'j["chunk_size"]')" $((64 << 20)) "chunk=64M"
 qvl_umount

@@ -4,8 +4,9 @@
 # tier, pin, lifetime, ttl, priority, advice, codec accepted, validated and
 # stored; stored and checksum (xxh3-64 of the content) read-only; other
 # user.* stored verbatim; XATTR_CREATE/REPLACE; the kernel's size limits;
-# ERANGE for a short buffer; hints inherited from directories; lifetime
-# session (and, in v0, everything) gone after a remount.
+# ERANGE for a short buffer; hints inherited from directories; tier=nvme
+# and tier=ram move the bytes; after a remount persistent files keep bytes
+# and xattrs, session files are gone.
 cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 qvl_require_fuse
@@ -63,11 +64,24 @@ eq "$(get "$M/scalar" shape)" "" "scalar shape"
 check setfattr -x user.qvl.shape "$M/scalar"
 expect_errno "No such attribute" get "$M/scalar" shape
 
-# tier: only ram is here.
+# tier: writing moves the bytes now; reading says where they are.
 eq "$(get "$M/t" tier)" ram "tier"
 check set_ "$M/t" tier ram
-expect_errno "Operation not supported" set_ "$M/t" tier nvme
+t_sum=$(md5sum <"$M/t")
+check set_ "$M/t" tier nvme
+eq "$(get "$M/t" tier)" nvme "tier after tier=nvme"
+st=$(get "$M/t" stored)
+[[ $st =~ ^ram:0,nvme:[1-9][0-9]*$ ]] || fail "stored after tier=nvme: '$st'"
+echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
+eq "$(md5sum <"$M/t")" "$t_sum" "content after tier=nvme"
+check set_ "$M/t" tier nvme
+check set_ "$M/t" tier ram
+eq "$(get "$M/t" tier)" ram "tier after tier=ram"
+st=$(get "$M/t" stored)
+[[ $st =~ ^ram:$((1 << 20)),nvme:[1-9][0-9]*$ ]] || fail "stored after tier=ram: '$st'"
+eq "$(md5sum <"$M/t")" "$t_sum" "content after tier=ram"
 expect_errno "No such device" set_ "$M/t" tier gpu
+eq "$(get "$M/t" tier)" ram "tier after refused gpu"
 expect_errno "Invalid argument" set_ "$M/t" tier disk
 
 # Hints: defaults, good values stored, bad ones refused.
@@ -116,7 +130,9 @@ printf y | dd of="$M/c" bs=1 seek=1500000 conv=notrunc status=none
 eq "$(get "$M/c" checksum)" "$("$QVLT" xxh3 "$M/c")" "checksum after a write"
 : >"$M/empty"
 eq "$(get "$M/empty" checksum)" "$("$QVLT" xxh3 "$M/empty")" "checksum of nothing"
-eq "$(get "$M/c" stored)" "ram:$((3 << 20))" "stored of 3 chunks"
+st=$(get "$M/c" stored)
+[[ $st =~ ^ram:[0-9]+,nvme:[0-9]+$ ]] || fail "stored format: '$st'"
+eq "${st%,nvme:*}" "ram:$((3 << 20))" "stored of 3 chunks (RAM part)"
 for n in stored checksum cuda_ipc; do
 	expect_errno "Operation not permitted" set_ "$M/c" $n 1
 	expect_errno "Operation not permitted" setfattr -x user.qvl.$n "$M/c"
@@ -196,15 +212,31 @@ check set_ "$M/hd/sub" priority 2
 : >"$M/hd/sub/g"
 eq "$(get "$M/hd/sub/g" priority)" 2 "nearest directory wins"
 
-# lifetime=session files are gone after a remount.  v0 keeps everything in
-# RAM, so the whole mount comes back empty; once the catalog persists,
-# only the session files may go.
+# A remount keeps persistent files (bytes, hints, plain xattrs) and the
+# directories; session files (inherited here from hd) are gone.
 echo persist >"$M/keep"
 check set_ "$M/keep" lifetime persistent
+check set_ "$M/hd/sub/g" lifetime session
+c_sum=$(get "$M/c" checksum)
+t_hints=$(getfattr --absolute-names -d -m user.qvl "$M/t" | grep -v 'stored\|tier')
+eq "$(qvl_json 'j["files"]')" 10 "files before the remount"
 qvl_umount
 qvl_mount ram=64M
-eq "$(ls -A "$M" | grep -v '^.qvl$')" "" "mount is empty after remount (v0: RAM only)"
-[ -e "$M/hd/f" ] && fail "session file survived a remount"
-eq "$(qvl_json 'j["files"]')" 0 "no files after remount"
+eq "$(ls -A "$M" | grep -v '^.qvl$' | tr '\n' ' ')" "c empty hd keep q s scalar t " "names after a remount"
+eq "$(cat "$M/keep")" persist "persistent file content"
+eq "$(get "$M/keep" lifetime)" persistent "lifetime after a remount"
+eq "$(get "$M/c" checksum)" "$c_sum" "checksum after a remount"
+eq "$("$QVLT" xxh3 "$M/c")" "$c_sum" "content after a remount"
+eq "$(getfattr --absolute-names -d -m user.qvl "$M/t" | grep -v 'stored\|tier')" "$t_hints" "hints after a remount"
+eq "$("$QVLT" getx "$M/c" user.big 0)" 65536 "plain xattr after a remount"
+eq "$(getfattr --absolute-names --only-values -n user.new "$M/c")" 22 "user.new after a remount"
+expect_errno "No such attribute" getfattr -n user.bin "$M/c"
+[ -d "$M/hd/sub" ] || fail "directories lost in a remount"
+eq "$(get "$M/hd" lifetime)" session "directory hints after a remount"
+for f in "$M/hd/f" "$M/hd/sub/f" "$M/hd/sub/g"; do
+	[ -e "$f" ] && fail "session file $f survived a remount"
+done
+eq "$(ls -A "$M/hd/sub")" "" "session files gone from hd/sub"
+eq "$(qvl_json 'j["files"]')" 7 "files after the remount"
 qvl_umount
 qvl_done
