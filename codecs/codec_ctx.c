@@ -19,7 +19,7 @@ struct qvl_codec_ctx *qvl_codec_ctx_create(void)
 	qvl_rans_init();
 	ctx->zc = ZSTD_createCCtx();
 	ctx->zd = ZSTD_createDCtx();
-	if (!ctx->zc || !ctx->zd) {
+	if (!ctx->zc || !ctx->zd || qvl_zstd_plane_params(ctx)) {
 		qvl_codec_ctx_free(ctx);
 		return NULL;
 	}

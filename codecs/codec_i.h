@@ -122,6 +122,10 @@ int qvl_plane_decode(struct qvl_codec_ctx *ctx, unsigned coder,
 size_t qvl_zstd_bound(size_t n);
 int qvl_zstd_encode(struct qvl_codec_ctx *ctx, const uint8_t *src, size_t n,
 		    uint8_t *dst, size_t cap, size_t *out_len);
+#define QVL_ZSTD_PLANE_MINMATCH 7
+int qvl_zstd_plane_params(struct qvl_codec_ctx *ctx);
+int qvl_zstd_encode_plane(struct qvl_codec_ctx *ctx, const uint8_t *src,
+			  size_t n, uint8_t *dst, size_t cap, size_t *out_len);
 int qvl_zstd_decode(struct qvl_codec_ctx *ctx, const uint8_t *src, size_t n,
 		    uint8_t *dst, size_t want);
 void qvl_rans_init(void);

@@ -6,8 +6,8 @@
  * itself (zstd -1 runs at ~300 MB/s on an exponent plane), so a histogram
  * decides first: its order-0 entropy predicts the rANS size closely, rANS
  * runs only where it can win, and zstd runs in full only where a 4 KiB
- * sample beats that prediction (fixed tables, repeated rows) or the
- * plane looks like noise (zstd gives up on noise at ~10 GB/s).
+ * sample beats that prediction (fixed tables, repeated rows), on noise
+ * planes as on the others.
  */
 #include <errno.h>
 #include <math.h>
@@ -88,19 +88,26 @@ int qvl_plane_encode(struct qvl_codec_ctx *ctx, const uint8_t *p, size_t n,
 				*out = ctx->cand[0];
 				*out_len = len;
 			}
-			if (n > 2 * QVL_LZ_SAMPLE) {
-				rc = qvl_zstd_encode(ctx, p, QVL_LZ_SAMPLE,
-						     ctx->cand[1],
-						     ctx->cand_cap, &len);
-				if (rc)
-					return rc;
-				try_lz = len * 8.0 < h * QVL_LZ_SAMPLE;
-			}
+		}
+		/*
+		 * LZ in full only where a sample beats the order-0 estimate:
+		 * on noise planes too (h >= QVL_RANS_MAX_BITS), where zstd on
+		 * the whole plane cost 20-100 us and never won on data whose
+		 * sample did not compress.
+		 */
+		if (n > 2 * QVL_LZ_SAMPLE) {
+			rc = qvl_zstd_encode_plane(ctx, p, QVL_LZ_SAMPLE,
+						   ctx->cand[1], ctx->cand_cap,
+						   &len);
+			if (rc)
+				return rc;
+			try_lz = len * 8.0 < h * QVL_LZ_SAMPLE;
 		}
 	}
 	if (!try_lz)
 		return 0;
-	rc = qvl_zstd_encode(ctx, p, n, ctx->cand[1], ctx->cand_cap, &len);
+	rc = qvl_zstd_encode_plane(ctx, p, n, ctx->cand[1], ctx->cand_cap,
+				   &len);
 	if (rc)
 		return rc;
 	if (len < *out_len) {
