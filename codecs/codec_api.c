@@ -83,7 +83,7 @@ static int try_lossy(struct qvl_codec_ctx *ctx, const uint8_t *src,
 		return rc;
 	h->codec = (uint8_t)codec;
 	h->payload_len = (uint32_t)plen;
-	h->checksum = XXH3_64bits(ctx->planes, len);
+	h->checksum = qvl_codec_hash(ctx->planes, len);
 	return 0;
 }
 
@@ -114,7 +114,7 @@ int qvl_codec_encode_ctx(struct qvl_codec_ctx *ctx, const void *src,
 	rc = qvl_codec_ctx_reserve(ctx, len);
 	if (rc)
 		return rc;
-	h.checksum = XXH3_64bits(src, len);
+	h.checksum = qvl_codec_hash(src, len);
 	switch (policy) {
 	case QVL_CODEC_POLICY_NONE:
 		rc = -ENOTSUP;
@@ -193,7 +193,7 @@ int qvl_codec_decode_ctx(struct qvl_codec_ctx *ctx, const void *frame,
 	}
 	if (rc)
 		return rc;
-	if (XXH3_64bits(dst, h.orig_len) != h.checksum)
+	if (qvl_codec_hash(dst, h.orig_len) != h.checksum)
 		return -EIO;
 	*out_len = h.orig_len;
 	return 0;

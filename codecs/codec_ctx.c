@@ -79,6 +79,11 @@ int qvl_codec_ctx_reserve(struct qvl_codec_ctx *ctx, size_t len)
 	return 0;
 }
 
+uint64_t qvl_hash_lib(const void *p, size_t n)
+{
+	return XXH3_64bits(p, n);
+}
+
 uint64_t qvl_codec_zero_hash(struct qvl_codec_ctx *ctx, size_t len)
 {
 	static const uint8_t zeros[4096];

@@ -102,6 +102,10 @@ int qvl_frame_hdr_get(const uint8_t *src, size_t len, struct qvl_frame_hdr *h);
 int qvl_codec_ctx_reserve(struct qvl_codec_ctx *ctx, size_t len);
 uint64_t qvl_codec_zero_hash(struct qvl_codec_ctx *ctx, size_t len);
 int qvl_codec_is_zero(const uint8_t *p, size_t len);
+uint64_t qvl_hash_lib(const void *p, size_t n);
+
+/* codec_hash.c: xxh3-64, AVX2 where the CPU has it */
+uint64_t qvl_codec_hash(const void *p, size_t n);
 
 /* codec_split.c: byte planes, sign rotation for floats */
 unsigned qvl_codec_plane_width(enum qvl_dtype dtype, int *rotate);

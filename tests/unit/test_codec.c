@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <xxhash.h>
+
 #include "../bench/gen_tensors.h"
 #include "harness.h"
 #include "qvl_codec.h"
@@ -362,6 +364,36 @@ static void test_lossy_bounds(void)
 }
 
 /* Target: synthetic Gaussian bf16 within 0.5% of its entropy floor. */
+/*
+ * The frame checksum is xxh3-64 as libxxhash computes it, whichever
+ * kernel (AVX2 or the library's) the codec picked: sizes around the
+ * 64/256/1024-byte block edges and a whole chunk, at odd offsets.
+ */
+static void test_checksum_is_xxh3(void)
+{
+	static const size_t sizes[] = { 1,    3,    16,   17,	  64,	65,
+					128,  129,  240,  241,	  255,	256,
+					1023, 1024, 1025, 4097,	  65537, 262147 };
+	size_t cap = qvl_codec_bound(262147 + 7), flen;
+	uint8_t *src = malloc(262147 + 7), *frame = malloc(cap);
+	struct qvl_codec_frame_info info;
+	uint64_t s = 7;
+
+	for (size_t i = 0; i < 262147 + 7; i++)
+		src[i] = (uint8_t)qvl_gen_next(&s);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		const uint8_t *p = src + (k % 7);
+		QVL_CHECK_EQ(qvl_codec_encode(p, sizes[k], QVL_DTYPE_BF16,
+					      QVL_CODEC_POLICY_AUTO, frame, cap,
+					      &flen),
+			     0);
+		QVL_CHECK_EQ(qvl_codec_frame_info(frame, flen, &info), 0);
+		QVL_CHECK(info.checksum == XXH3_64bits(p, sizes[k]));
+	}
+	free(src);
+	free(frame);
+}
+
 static void test_ratio_floor(void)
 {
 	struct qvl_codec_ctx *ctx = qvl_codec_ctx_create();
@@ -397,6 +429,7 @@ int main(void)
 	QVL_RUN(test_roundtrip_property);
 	QVL_RUN(test_malformed);
 	QVL_RUN(test_lossy_bounds);
+	QVL_RUN(test_checksum_is_xxh3);
 	QVL_RUN(test_ratio_floor);
 	return QVL_TEST_EXIT();
 }
