@@ -273,8 +273,10 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
 		       b->map[end + 1]->disk_len)
 			end++;
 		int rc = make_resident(b, i, end, 1, 0);
-		if (rc == -ENOSPC && end > last) { /* readahead did not fit */
-			end = last < end ? last : end;
+		/* Readahead that did not fit, or a bad frame in it, is no
+		 * reason to fail the read: retry without it. */
+		if (rc && end > last) {
+			end = last;
 			rc = make_resident(b, i, end, 1, 0);
 		}
 		if (rc == -ENOSPC)
