@@ -1,0 +1,534 @@
+/*
+ * test_tm.c - the tier manager (tiers/tm.c) through the blob API, with a
+ * real catalog and backing store in a fresh directory under /var/tmp:
+ * spill past a small RAM budget and read back exactly (against a shadow
+ * copy), the budget always held, flush/commit/reopen, copy-on-write across
+ * a crash (a child process that exits without committing), deferred
+ * punches, corrupted frames, and the NO_STORE, DROPPABLE and PINNED
+ * policies.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../harness.h"
+#include "qvl_catalog.h"
+#include "qvl_nvme.h"
+#include "qvl_tier.h"
+
+#define SHIFT 16 /* 64 KiB chunks */
+#define CHUNK ((size_t)1 << SHIFT)
+#define BUDGET_CHUNKS 16
+#define NBLOB 4
+#define MAXSZ (48 * CHUNK)
+
+static uint64_t rng_state = 7;
+
+static uint64_t rng(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Random bytes, a constant run, or small numbers: all codecs get work. */
+static void fill(unsigned char *p, size_t n)
+{
+	unsigned kind = (unsigned)(rng() % 3);
+	uint64_t v = rng();
+	for (size_t i = 0; i < n; i++) {
+		if (kind == 0 && !(i & 7))
+			v = rng();
+		p[i] = kind == 0 ? (unsigned char)(v >> (8 * (i & 7)))
+		     : kind == 1 ? (unsigned char)v
+				 : (unsigned char)(rng() & 3);
+	}
+}
+
+/* Incompressible bytes. */
+static void noise(unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t v = rng();
+		memcpy(p + i, &v, n - i < 8 ? n - i : 8);
+	}
+}
+
+/* Write @n bytes from @p at 0 in pieces that fit the budget. */
+static int write_big(struct qvl_blob *b, const unsigned char *p, size_t n)
+{
+	for (size_t off = 0; off < n; off += 4 * CHUNK) {
+		size_t len = n - off < 4 * CHUNK ? n - off : 4 * CHUNK;
+		int rc = qvl_blob_write(b, p + off, len, off);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+struct env {
+	char dir[64];
+	unsigned budget_chunks;
+	struct qvl_pool *pool;
+	struct qvl_catalog *cat;
+	struct qvl_nvme *nvme;
+	struct qvl_tm *tm;
+	struct qvl_blob *b[NBLOB];
+	unsigned io_errors;
+	uint64_t err_ino, err_idx;
+	int err;
+};
+
+static void on_io_error(void *arg, uint64_t ino, uint64_t idx, int err)
+{
+	struct env *e = arg;
+	e->io_errors++;
+	e->err_ino = ino;
+	e->err_idx = idx;
+	e->err = err;
+}
+
+static int attach(void *arg, const struct qvl_cat_chunk *c)
+{
+	struct env *e = arg;
+	if (c->ino < 1 || c->ino > NBLOB)
+		return -EINVAL;
+	return qvl_blob_attach_frame(e->b[c->ino - 1], c->idx, c->slot, c->len);
+}
+
+/* Open the store in e->dir (made when empty), blobs for inos 1..NBLOB with
+ * the frames the catalog records. */
+static int env_open(struct env *e)
+{
+	char err[256] = "";
+	int rc = qvl_pool_create((uint64_t)e->budget_chunks * CHUNK, SHIFT,
+				 &e->pool);
+	if (!rc)
+		rc = qvl_catalog_open(e->dir, SHIFT, &e->cat, err, sizeof(err));
+	if (!rc)
+		rc = qvl_nvme_open(e->dir, SHIFT, 32, &e->nvme);
+	struct qvl_tm_config tc = {
+		.pool = e->pool, .nvme = e->nvme, .cat = e->cat,
+		.chunk_shift = SHIFT, .io_error = on_io_error, .arg = e,
+	};
+	if (!rc)
+		rc = qvl_tm_create(&tc, &e->tm);
+	for (unsigned i = 0; !rc && i < NBLOB; i++)
+		rc = qvl_blob_create_tm(e->tm, i + 1, &e->b[i]);
+	static const struct qvl_cat_visitor v = { .chunk = attach };
+	if (!rc)
+		rc = qvl_catalog_load(e->cat, &v, e);
+	if (rc)
+		fprintf(stderr, "env_open: %s %s\n", strerror(-rc), err);
+	return rc;
+}
+
+static void env_close(struct env *e)
+{
+	for (unsigned i = 0; i < NBLOB; i++) {
+		qvl_blob_destroy(e->b[i]);
+		e->b[i] = NULL;
+	}
+	qvl_tm_destroy(e->tm);
+	qvl_nvme_close(e->nvme);
+	qvl_catalog_close(e->cat);
+	qvl_pool_destroy(e->pool);
+	e->tm = NULL;
+	e->nvme = NULL;
+	e->cat = NULL;
+	e->pool = NULL;
+}
+
+static int rm_cb(const char *p, const struct stat *st, int f, struct FTW *w)
+{
+	(void)st;
+	(void)f;
+	(void)w;
+	return remove(p);
+}
+
+/* A fresh store directory, not opened yet. */
+static int env_dir(struct env *e, unsigned budget_chunks)
+{
+	memset(e, 0, sizeof(*e));
+	e->budget_chunks = budget_chunks;
+	snprintf(e->dir, sizeof(e->dir), "/var/tmp/qvl-tm.XXXXXX");
+	if (!mkdtemp(e->dir)) {
+		snprintf(e->dir, sizeof(e->dir), "/tmp/qvl-tm.XXXXXX");
+		if (!mkdtemp(e->dir))
+			return -errno;
+	}
+	return 0;
+}
+
+static int env_new(struct env *e, unsigned budget_chunks)
+{
+	int rc = env_dir(e, budget_chunks);
+	return rc ? rc : env_open(e);
+}
+
+static void env_free(struct env *e)
+{
+	env_close(e);
+	nftw(e->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void check_budget(struct env *e)
+{
+	struct qvl_pool_stats ps;
+	qvl_pool_get_stats(e->pool, &ps);
+	QVL_CHECK(ps.used <= ps.budget);
+}
+
+/* The first @size bytes of @b must equal @want. */
+static int same(struct qvl_blob *b, const unsigned char *want, size_t size)
+{
+	unsigned char *got = malloc(size ? size : 1);
+	int rc = qvl_blob_read(b, got, size, 0);
+	int ok = !rc && !memcmp(got, want, size);
+	if (rc)
+		fprintf(stderr, "  read: %s\n", strerror(-rc));
+	free(got);
+	return ok;
+}
+
+/* Random writes and reads over NBLOB blobs against shadows. */
+static void random_io(struct env *e, unsigned char **shadow, size_t *size,
+		      unsigned ops)
+{
+	unsigned char *buf = malloc(4 * CHUNK);
+	for (unsigned op = 0; op < ops; op++) {
+		unsigned i = (unsigned)(rng() % NBLOB);
+		size_t len = 1 + (size_t)(rng() % (3 * CHUNK));
+		size_t off = (size_t)(rng() % (MAXSZ - len));
+		if (rng() % 3) {
+			fill(buf, len);
+			int rc = qvl_blob_write(e->b[i], buf, len, off);
+			QVL_CHECK_EQ(rc, 0);
+			if (rc)
+				break;
+			memcpy(shadow[i] + off, buf, len);
+			if (off + len > size[i])
+				size[i] = off + len;
+		} else if (size[i]) {
+			off %= size[i];
+			if (len > size[i] - off)
+				len = size[i] - off;
+			QVL_CHECK_EQ(qvl_blob_read(e->b[i], buf, len, off), 0);
+			QVL_CHECK(!memcmp(buf, shadow[i] + off, len));
+		}
+		check_budget(e);
+		if (op % 97 == 96) {
+			QVL_CHECK_EQ(qvl_tm_flush(e->tm, 0, NULL), 0);
+			QVL_CHECK_EQ(qvl_tm_commit(e->tm, 0), 0);
+		}
+	}
+	free(buf);
+}
+
+static void t_spill_reopen(void)
+{
+	struct env e;
+	unsigned char *shadow[NBLOB];
+	size_t size[NBLOB] = { 0 };
+	struct qvl_tm_stats st;
+	uint64_t left = 1;
+
+	QVL_CHECK_EQ(env_new(&e, BUDGET_CHUNKS), 0);
+	for (unsigned i = 0; i < NBLOB; i++)
+		shadow[i] = calloc(1, MAXSZ);
+	random_io(&e, shadow, size, 600);
+	qvl_tm_get_stats(e.tm, &st);
+	QVL_CHECK(st.evicted > 0);
+	QVL_CHECK(st.fetched > 0);
+	QVL_CHECK(st.resident <= BUDGET_CHUNKS);
+	for (unsigned i = 0; i < NBLOB; i++)
+		QVL_CHECK(same(e.b[i], shadow[i], size[i]));
+	/* Everything to disk, committed, closed, opened again. */
+	QVL_CHECK_EQ(qvl_tm_flush(e.tm, 0, &left), 0);
+	QVL_CHECK_EQ(left, 0);
+	QVL_CHECK_EQ(qvl_tm_commit(e.tm, 1), 0);
+	env_close(&e);
+	QVL_CHECK_EQ(env_open(&e), 0);
+	for (unsigned i = 0; i < NBLOB; i++) {
+		uint64_t ram, disk;
+		qvl_blob_residency(e.b[i], &ram, &disk);
+		QVL_CHECK_EQ(ram, 0);
+		QVL_CHECK(same(e.b[i], shadow[i], size[i]));
+		check_budget(&e);
+	}
+	QVL_CHECK_EQ(e.io_errors, 0);
+	/* And more I/O on the reopened store. */
+	random_io(&e, shadow, size, 200);
+	for (unsigned i = 0; i < NBLOB; i++)
+		QVL_CHECK(same(e.b[i], shadow[i], size[i]));
+	for (unsigned i = 0; i < NBLOB; i++)
+		free(shadow[i]);
+	env_free(&e);
+}
+
+#define NCH 8 /* chunks per blob in the crash tests */
+
+static void version(unsigned char *p, unsigned blob, unsigned v)
+{
+	uint64_t save = rng_state;
+	rng_state = blob * 1000 + v;
+	fill(p, NCH * CHUNK);
+	for (size_t i = 0; i < NCH * CHUNK; i += 4096)
+		p[i] = (unsigned char)v; /* never all-zero, never equal */
+	rng_state = save;
+}
+
+/*
+ * In a child: commit version 1 of every blob, then rewrite blob 1 several
+ * times and evict it, truncate blob 2, punch blob 3, forget blob 4's store,
+ * write frames for all of it, and die without committing.  The committed
+ * version must read back.
+ */
+static void t_cow_crash(void)
+{
+	struct env e;
+	unsigned char *v1[NBLOB], *tmp = malloc(NCH * CHUNK);
+
+	QVL_CHECK_EQ(env_dir(&e, BUDGET_CHUNKS), 0);
+	for (unsigned i = 0; i < NBLOB; i++) {
+		v1[i] = malloc(NCH * CHUNK);
+		version(v1[i], i, 1);
+	}
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		QVL_CHECK_EQ(env_open(&e), 0);
+		for (unsigned i = 0; i < NBLOB; i++)
+			QVL_CHECK_EQ(write_big(e.b[i], v1[i], NCH * CHUNK), 0);
+		QVL_CHECK_EQ(qvl_tm_flush(e.tm, 0, NULL), 0);
+		QVL_CHECK_EQ(qvl_tm_commit(e.tm, 1), 0);
+		for (unsigned i = 0; i < NBLOB; i++)
+			QVL_CHECK(same(e.b[i], v1[i], NCH * CHUNK));
+		for (unsigned v = 2; v < 6; v++) {
+			version(tmp, 0, v);
+			QVL_CHECK_EQ(write_big(e.b[0], tmp, NCH * CHUNK), 0);
+			QVL_CHECK_EQ(qvl_blob_evict(e.b[0]), 0);
+			QVL_CHECK(same(e.b[0], tmp, NCH * CHUNK));
+		}
+		qvl_blob_truncate(e.b[1], 3 * CHUNK + 100);
+		version(tmp, 1, 7);
+		QVL_CHECK_EQ(qvl_blob_write(e.b[1], tmp, 2 * CHUNK, 5 * CHUNK), 0);
+		qvl_blob_punch(e.b[2], CHUNK, 4 * CHUNK);
+		qvl_blob_punch(e.b[2], 6 * CHUNK + 10, 20);
+		qvl_blob_forget_store(e.b[3]);
+		QVL_CHECK_EQ(qvl_tm_flush(e.tm, 0, NULL), 0);
+		for (unsigned i = 0; i < 3; i++)
+			QVL_CHECK_EQ(qvl_blob_evict(e.b[i]), 0);
+		_exit(qvl_test_failures ? 1 : 0); /* no commit, no close */
+	}
+	int ws = 0;
+	QVL_CHECK(pid > 0 && waitpid(pid, &ws, 0) == pid);
+	QVL_CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	QVL_CHECK_EQ(env_open(&e), 0);
+	for (unsigned i = 0; i < NBLOB; i++) {
+		QVL_CHECK(same(e.b[i], v1[i], NCH * CHUNK));
+		free(v1[i]);
+	}
+	QVL_CHECK_EQ(e.io_errors, 0);
+	free(tmp);
+	env_free(&e);
+}
+
+/* Replaced and punched frames keep their space until the commit. */
+static void t_deferred_punch(void)
+{
+	struct env e;
+	unsigned char *p = malloc(NCH * CHUNK);
+	QVL_CHECK_EQ(env_new(&e, BUDGET_CHUNKS), 0);
+	noise(p, NCH * CHUNK);
+	QVL_CHECK_EQ(write_big(e.b[0], p, NCH * CHUNK), 0);
+	QVL_CHECK_EQ(qvl_blob_flush(e.b[0]), 0);
+	QVL_CHECK_EQ(qvl_tm_commit(e.tm, 0), 0);
+	uint64_t d0 = qvl_nvme_disk_bytes(e.nvme, 1);
+	QVL_CHECK(d0 >= NCH * CHUNK);
+	qvl_blob_punch(e.b[0], 2 * CHUNK, 4 * CHUNK);
+	QVL_CHECK_EQ(qvl_nvme_disk_bytes(e.nvme, 1), d0); /* still committed */
+	QVL_CHECK_EQ(qvl_tm_commit(e.tm, 0), 0);
+	uint64_t d1 = qvl_nvme_disk_bytes(e.nvme, 1);
+	QVL_CHECK(d1 < d0 && d1 <= d0 - 4 * CHUNK);
+	/* A rewrite goes to the other slot; the commit frees the old one. */
+	noise(p, CHUNK);
+	QVL_CHECK_EQ(qvl_blob_write(e.b[0], p, CHUNK, 0), 0);
+	QVL_CHECK_EQ(qvl_blob_flush(e.b[0]), 0);
+	QVL_CHECK(qvl_nvme_disk_bytes(e.nvme, 1) > d1);
+	QVL_CHECK_EQ(qvl_tm_commit(e.tm, 0), 0);
+	QVL_CHECK(qvl_nvme_disk_bytes(e.nvme, 1) <= d1 + CHUNK / 8);
+	/* A file gone: the backing file goes with the commit. */
+	qvl_blob_forget_store(e.b[0]);
+	QVL_CHECK(qvl_nvme_disk_bytes(e.nvme, 1) > 0);
+	QVL_CHECK_EQ(qvl_tm_commit(e.tm, 0), 0);
+	QVL_CHECK_EQ(qvl_nvme_disk_bytes(e.nvme, 1), 0);
+	free(p);
+	env_free(&e);
+}
+
+/* A damaged frame is -EIO (and reported), never wrong bytes. */
+static void t_corrupt(void)
+{
+	struct env e;
+	unsigned char *p = malloc(NCH * CHUNK), *got = malloc(CHUNK);
+	char path[128];
+	QVL_CHECK_EQ(env_new(&e, BUDGET_CHUNKS), 0);
+	noise(p, NCH * CHUNK);
+	QVL_CHECK_EQ(write_big(e.b[1], p, NCH * CHUNK), 0);
+	QVL_CHECK_EQ(qvl_blob_evict(e.b[1]), 0);
+	QVL_CHECK_EQ(qvl_tm_commit(e.tm, 1), 0);
+	/* Flip a byte inside chunk 2's frame (slot 0: its first frame). */
+	snprintf(path, sizeof(path), "%s/data/%02x/%x", e.dir, 2, 2);
+	int fd = open(path, O_RDWR);
+	QVL_CHECK(fd >= 0);
+	off_t at = (off_t)(2 * 2 + 0) * (off_t)qvl_nvme_slot_size(e.nvme) + 200;
+	unsigned char c = 0;
+	QVL_CHECK_EQ(pread(fd, &c, 1, at), 1);
+	c ^= 0x20;
+	QVL_CHECK_EQ(pwrite(fd, &c, 1, at), 1);
+	close(fd);
+	QVL_CHECK_EQ(qvl_blob_read(e.b[1], got, 100, 2 * CHUNK + 5), -EIO);
+	QVL_CHECK(e.io_errors >= 1);
+	QVL_CHECK_EQ(e.err_ino, 2);
+	QVL_CHECK_EQ(e.err_idx, 2);
+	QVL_CHECK_EQ(e.err, -EIO);
+	/* Its neighbours are fine. */
+	QVL_CHECK_EQ(qvl_blob_read(e.b[1], got, CHUNK, 3 * CHUNK), 0);
+	QVL_CHECK(!memcmp(got, p + 3 * CHUNK, CHUNK));
+	QVL_CHECK_EQ(qvl_blob_read(e.b[1], got, CHUNK, CHUNK), 0);
+	QVL_CHECK(!memcmp(got, p + CHUNK, CHUNK));
+	/* Still -EIO on a second try; a whole overwrite heals it. */
+	QVL_CHECK_EQ(qvl_blob_read(e.b[1], got, 1, 2 * CHUNK), -EIO);
+	QVL_CHECK_EQ(qvl_blob_write(e.b[1], p + 2 * CHUNK, CHUNK, 2 * CHUNK), 0);
+	QVL_CHECK(same(e.b[1], p, NCH * CHUNK));
+	struct qvl_tm_stats st;
+	qvl_tm_get_stats(e.tm, &st);
+	QVL_CHECK(st.io_errors >= 2);
+	free(p);
+	free(got);
+	env_free(&e);
+}
+
+/* NO_STORE: never a frame, never evicted; a budget full of it is full. */
+static void t_no_store(void)
+{
+	struct env e;
+	unsigned char *p = malloc(BUDGET_CHUNKS * CHUNK);
+	struct qvl_tm_stats st;
+	uint64_t left = 1;
+	QVL_CHECK_EQ(env_new(&e, BUDGET_CHUNKS), 0);
+	qvl_blob_set_policy(e.b[0], QVL_BLOB_NO_STORE, QVL_DTYPE_U8,
+			    QVL_CODEC_POLICY_AUTO);
+	version(p, 5, 1);
+	QVL_CHECK_EQ(qvl_blob_write(e.b[0], p, BUDGET_CHUNKS * CHUNK, 0), 0);
+	QVL_CHECK_EQ(qvl_blob_write(e.b[0], p, 1, BUDGET_CHUNKS * CHUNK), -ENOSPC);
+	QVL_CHECK_EQ(qvl_blob_write(e.b[1], p, 1, 0), -ENOSPC);
+	QVL_CHECK_EQ(qvl_tm_flush(e.tm, 0, &left), 0);
+	QVL_CHECK_EQ(left, 0);
+	QVL_CHECK_EQ(qvl_blob_flush(e.b[0]), 0);
+	QVL_CHECK_EQ(qvl_blob_evict(e.b[0]), 0);
+	qvl_tm_get_stats(e.tm, &st);
+	QVL_CHECK_EQ(st.frames_written, 0);
+	QVL_CHECK_EQ(st.evicted, 0);
+	QVL_CHECK_EQ(qvl_blob_disk_bytes(e.b[0]), 0);
+	QVL_CHECK_EQ(qvl_nvme_disk_bytes(e.nvme, 1), 0);
+	QVL_CHECK_EQ(qvl_blob_resident(e.b[0]), BUDGET_CHUNKS * CHUNK);
+	QVL_CHECK(same(e.b[0], p, BUDGET_CHUNKS * CHUNK));
+	/* Freeing some of it lets others in. */
+	qvl_blob_truncate(e.b[0], 8 * CHUNK);
+	QVL_CHECK_EQ(write_big(e.b[1], p, 12 * CHUNK), 0);
+	QVL_CHECK(same(e.b[0], p, 8 * CHUNK));
+	QVL_CHECK(same(e.b[1], p, 12 * CHUNK));
+	check_budget(&e);
+	free(p);
+	env_free(&e);
+}
+
+/* DROPPABLE (volatile): dropped under pressure, then -ESTALE. */
+static void t_droppable(void)
+{
+	struct env e;
+	unsigned char *p = malloc(32 * CHUNK), *got = malloc(CHUNK);
+	struct qvl_tm_stats st;
+	QVL_CHECK_EQ(env_new(&e, BUDGET_CHUNKS), 0);
+	qvl_blob_set_policy(e.b[0], QVL_BLOB_NO_STORE | QVL_BLOB_DROPPABLE,
+			    QVL_DTYPE_U8, QVL_CODEC_POLICY_AUTO);
+	version(p, 6, 1);
+	QVL_CHECK_EQ(qvl_blob_write(e.b[0], p, 8 * CHUNK, 0), 0);
+	QVL_CHECK_EQ(qvl_blob_lost(e.b[0]), 0);
+	fill(p, 32 * CHUNK);
+	QVL_CHECK_EQ(write_big(e.b[1], p, 32 * CHUNK), 0);
+	qvl_tm_get_stats(e.tm, &st);
+	QVL_CHECK(st.dropped > 0);
+	QVL_CHECK_EQ(qvl_blob_lost(e.b[0]), 1);
+	QVL_CHECK_EQ(qvl_blob_disk_bytes(e.b[0]), 0);
+	QVL_CHECK_EQ(qvl_nvme_disk_bytes(e.nvme, 1), 0);
+	QVL_CHECK_EQ(qvl_blob_read(e.b[0], got, CHUNK, 0), -ESTALE);
+	/* The stored blob is whole. */
+	QVL_CHECK(same(e.b[1], p, 32 * CHUNK));
+	/* Overwriting a dropped chunk whole makes it valid again. */
+	memset(got, 0x5a, CHUNK);
+	QVL_CHECK_EQ(qvl_blob_write(e.b[0], got, CHUNK, 0), 0);
+	memset(got, 0, CHUNK);
+	QVL_CHECK_EQ(qvl_blob_read(e.b[0], got, CHUNK, 0), 0);
+	QVL_CHECK(got[0] == 0x5a && got[CHUNK - 1] == 0x5a);
+	check_budget(&e);
+	free(p);
+	free(got);
+	env_free(&e);
+}
+
+/* PINNED: never evicted, whatever the pressure. */
+static void t_pinned(void)
+{
+	struct env e;
+	unsigned char *pin = malloc(8 * CHUNK), *p = malloc(40 * CHUNK);
+	uint64_t ram, disk;
+	QVL_CHECK_EQ(env_new(&e, BUDGET_CHUNKS), 0);
+	qvl_blob_set_policy(e.b[0], QVL_BLOB_PINNED, QVL_DTYPE_U8,
+			    QVL_CODEC_POLICY_AUTO);
+	version(pin, 7, 1);
+	QVL_CHECK_EQ(write_big(e.b[0], pin, 8 * CHUNK), 0);
+	fill(p, 40 * CHUNK);
+	for (unsigned r = 0; r < 3; r++) {
+		QVL_CHECK_EQ(write_big(e.b[1], p, 40 * CHUNK), 0);
+		QVL_CHECK(same(e.b[1], p, 40 * CHUNK));
+		qvl_blob_residency(e.b[0], &ram, &disk);
+		QVL_CHECK_EQ(ram, 8);
+		QVL_CHECK_EQ(disk, 0);
+		check_budget(&e);
+	}
+	QVL_CHECK_EQ(qvl_blob_evict(e.b[0]), 0);
+	qvl_blob_residency(e.b[0], &ram, &disk);
+	QVL_CHECK_EQ(ram, 8);
+	/* Pinned data is still written back (it persists), just kept. */
+	QVL_CHECK_EQ(qvl_tm_flush(e.tm, 0, NULL), 0);
+	QVL_CHECK(qvl_blob_disk_bytes(e.b[0]) > 0);
+	qvl_blob_residency(e.b[0], &ram, &disk);
+	QVL_CHECK_EQ(ram, 8);
+	QVL_CHECK(same(e.b[0], pin, 8 * CHUNK));
+	free(pin);
+	free(p);
+	env_free(&e);
+}
+
+int main(void)
+{
+	QVL_RUN(t_spill_reopen);
+	QVL_RUN(t_cow_crash);
+	QVL_RUN(t_deferred_punch);
+	QVL_RUN(t_corrupt);
+	QVL_RUN(t_no_store);
+	QVL_RUN(t_droppable);
+	QVL_RUN(t_pinned);
+	return QVL_TEST_EXIT();
+}
