@@ -111,6 +111,7 @@ struct qvl_fs {
 	struct qvl_inode **itab;
 	size_t itab_size, ninodes;
 	uint64_t next_ino;
+	uint64_t next_ino_saved; /* what the catalog says */
 	uint64_t nfiles, ndirs, nlinks_sym;
 	uint64_t bytes; /* sum of regular files' sizes */
 	struct qvl_inode *root;

@@ -93,8 +93,11 @@ int qvl_persist_rows(struct qvl_fs *fs)
 		return 0;
 	while (fs->dirty_head && !rc)
 		rc = put_row(fs, fs->dirty_head);
-	if (!rc)
+	if (!rc && fs->next_ino != fs->next_ino_saved) {
 		rc = qvl_catalog_set_meta(fs->cat, "next_ino", fs->next_ino);
+		if (!rc)
+			fs->next_ino_saved = fs->next_ino;
+	}
 	return rc;
 }
 
@@ -411,6 +414,7 @@ int qvl_persist_load(struct qvl_fs *fs)
 	if (next < QVL_INO_FIRST)
 		next = QVL_INO_FIRST;
 	fs->next_ino = next > l.max_ino ? next : l.max_ino + 1;
+	fs->next_ino_saved = next;
 
 	/* Inodes no entry names: unlinked while open when the daemon died
 	 * (nlink 0: normal recovery), or lost their entries (damage). */
