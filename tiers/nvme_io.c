@@ -44,6 +44,8 @@ struct nvme_batch {
 	unsigned next_new;	/* requests below this were started */
 	unsigned queued;	/* SQEs prepared, not yet submitted */
 	unsigned in_kernel;	/* submitted, not yet reaped */
+	qvl_nvme_done_fn done;	/* called as each request finishes */
+	void *done_arg;
 };
 
 int qvl_nvme_ring_init(struct qvl_nvme *n)
@@ -64,6 +66,8 @@ static void finish(struct nvme_batch *b, unsigned i, int result)
 		op->fde->pins--;
 		op->fde = NULL;
 	}
+	if (b->done)
+		b->done(b->done_arg, i);
 }
 
 /* Validate and open request @i; false if it finished already. */
@@ -242,10 +246,12 @@ static int run(struct nvme_batch *b)
 }
 
 static int batch(struct qvl_nvme *n, struct qvl_nvme_req *reqs,
-		 unsigned count, bool write)
+		 unsigned count, bool write, qvl_nvme_done_fn done,
+		 void *done_arg)
 {
 	struct nvme_batch b = { .n = n, .reqs = reqs, .count = count,
-				.write = write };
+				.write = write, .done = done,
+				.done_arg = done_arg };
 	unsigned i;
 	int rc;
 
@@ -279,8 +285,11 @@ out_unlock:
 	return rc;
 
 out_free:
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
 		reqs[i].result = rc;
+		if (done && (!b.ops || !b.ops[i].finished))
+			done(done_arg, i);
+	}
 	free(b.fifo);
 	free(b.ops);
 	return rc;
@@ -289,11 +298,17 @@ out_free:
 int qvl_nvme_read(struct qvl_nvme *n, struct qvl_nvme_req *reqs,
 		  unsigned count)
 {
-	return batch(n, reqs, count, false);
+	return batch(n, reqs, count, false, NULL, NULL);
+}
+
+int qvl_nvme_read_each(struct qvl_nvme *n, struct qvl_nvme_req *reqs,
+		       unsigned count, qvl_nvme_done_fn done, void *arg)
+{
+	return batch(n, reqs, count, false, done, arg);
 }
 
 int qvl_nvme_write(struct qvl_nvme *n, struct qvl_nvme_req *reqs,
 		   unsigned count)
 {
-	return batch(n, reqs, count, true);
+	return batch(n, reqs, count, true, NULL, NULL);
 }

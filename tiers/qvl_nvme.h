@@ -73,6 +73,17 @@ int qvl_nvme_read(struct qvl_nvme *n, struct qvl_nvme_req *reqs, unsigned count)
 int qvl_nvme_write(struct qvl_nvme *n, struct qvl_nvme_req *reqs,
 		   unsigned count);
 
+/*
+ * qvl_nvme_read_each() - qvl_nvme_read(), calling @done(@arg, i) as soon as
+ * request i has its result (in completion order, once each, also for
+ * requests that fail), while later reads are still in flight: the caller
+ * decodes one frame while the disk reads the next.  @done runs with the
+ * store's internal lock held and must not call back into it.
+ */
+typedef void (*qvl_nvme_done_fn)(void *arg, unsigned i);
+int qvl_nvme_read_each(struct qvl_nvme *n, struct qvl_nvme_req *reqs,
+		       unsigned count, qvl_nvme_done_fn done, void *arg);
+
 /* qvl_nvme_sync() - fdatasync the backing file of @ino (0 if it has none). */
 int qvl_nvme_sync(struct qvl_nvme *n, uint64_t ino);
 

@@ -238,6 +238,29 @@ static void io_error(struct qvl_tm *tm, struct qvl_chunk *c, int err)
 		tm->cfg.io_error(tm->cfg.arg, c->blob->ino, c->idx, err);
 }
 
+struct fetch_batch {
+	struct qvl_tm *tm;
+	struct qvl_nvme_req *r;
+	struct qvl_chunk **cs;
+	int rc[TM_BATCH];
+	size_t out[TM_BATCH];
+};
+
+/* One frame arrived: decode it while the disk reads the others. */
+static void decode_arrived(void *arg, unsigned i)
+{
+	struct fetch_batch *fb = arg;
+	struct qvl_chunk *c = fb->cs[i];
+	fb->out[i] = 0;
+	fb->rc[i] = fb->r[i].result;
+	if (!fb->rc[i])
+		fb->rc[i] = qvl_codec_decode_ctx(fb->tm->codec, fb->r[i].buf,
+						 fb->r[i].len, c->ram,
+						 c->blob->chunk, &fb->out[i]);
+	if (!fb->rc[i] && fb->out[i] != c->blob->chunk)
+		fb->rc[i] = -EIO;
+}
+
 int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 {
 	int first_err = 0;
@@ -252,16 +275,11 @@ int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 				.buf = (char *)tm->bounce + (size_t)i * tm->slot_size,
 			};
 		}
-		qvl_nvme_read(tm->cfg.nvme, r, k);
+		struct fetch_batch fb = { .tm = tm, .r = r, .cs = cs + base };
+		qvl_nvme_read_each(tm->cfg.nvme, r, k, decode_arrived, &fb);
 		for (unsigned i = 0; i < k; i++) {
 			struct qvl_chunk *c = cs[base + i];
-			size_t out = 0;
-			int rc = r[i].result;
-			if (!rc)
-				rc = qvl_codec_decode_ctx(tm->codec, r[i].buf, r[i].len,
-							  c->ram, c->blob->chunk, &out);
-			if (!rc && out != c->blob->chunk)
-				rc = -EIO;
+			int rc = fb.rc[i];
 			if (rc) {
 				/* Never hand out bytes we could not verify. */
 				rc = rc == -ENOMEM ? rc : -EIO;
@@ -274,7 +292,7 @@ int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 			c->dirty = 0;
 			tm->st.fetched++;
 			tm->st.frame_bytes_read += r[i].len;
-			tm->st.raw_bytes_read += out;
+			tm->st.raw_bytes_read += fb.out[i];
 		}
 	}
 	return first_err;
