@@ -341,8 +341,47 @@ static void test_inherit(void)
 	QVL_CHECK_EQ(child.lifetime, QVL_LIFE_PERSISTENT);
 }
 
+/* The catalog's packed form: round trip, and every malformed form refused. */
+static void test_pack(void)
+{
+	struct qvl_hints h, back;
+	uint8_t buf[QVL_HINTS_PACKED];
+	qvl_hints_init(&h);
+	h.set = QVL_HSET_DTYPE | QVL_HSET_SHAPE | QVL_HSET_PIN | QVL_HSET_TTL;
+	h.dtype = QVL_DTYPE_Q4_0;
+	h.ndims = 3;
+	h.dims[0] = 1;
+	h.dims[1] = 0xfedcba9876543210ULL;
+	h.dims[2] = 7;
+	h.pin = QVL_PIN_RAM;
+	h.lifetime = QVL_LIFE_VOLATILE;
+	h.ttl = 86400;
+	h.priority = 9;
+	h.codec = QVL_CPOL_F8E4M3;
+	h.access = QVL_ADV_RANDOM;
+	QVL_CHECK_EQ(qvl_hints_pack(&h, buf), QVL_HINTS_PACKED);
+	QVL_CHECK_EQ(qvl_hints_unpack(buf, sizeof(buf), &back), 0);
+	QVL_CHECK(memcmp(&h, &back, sizeof(h)) == 0);
+
+	QVL_CHECK_EQ(qvl_hints_unpack(buf, sizeof(buf) - 1, &back), -EINVAL);
+	uint8_t bad[QVL_HINTS_PACKED];
+	memcpy(bad, buf, sizeof(bad));
+	bad[0] = 2; /* a format we do not know */
+	QVL_CHECK_EQ(qvl_hints_unpack(bad, sizeof(bad), &back), -EINVAL);
+	memcpy(bad, buf, sizeof(bad));
+	bad[5] = QVL_DTYPE_COUNT; /* dtype out of range */
+	QVL_CHECK_EQ(qvl_hints_unpack(bad, sizeof(bad), &back), -EINVAL);
+	memcpy(bad, buf, sizeof(bad));
+	bad[6] = QVL_MAX_DIMS + 1; /* too many dims */
+	QVL_CHECK_EQ(qvl_hints_unpack(bad, sizeof(bad), &back), -EINVAL);
+	memcpy(bad, buf, sizeof(bad));
+	bad[QVL_HINTS_PACKED - 3] = QVL_PRIORITY_MAX + 1;
+	QVL_CHECK_EQ(qvl_hints_unpack(bad, sizeof(bad), &back), -EINVAL);
+}
+
 int main(void)
 {
+	QVL_RUN(test_pack);
 	QVL_RUN(test_dtype);
 	QVL_RUN(test_shape);
 	QVL_RUN(test_words);
