@@ -547,11 +547,17 @@ static void qvl_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_reply_err(req, err);
 }
 
+/*
+ * The mount holds what RAM and the store together hold: its size is the RAM
+ * budget plus the store's filesystem, its free space what the pool has left
+ * plus the store's free space (less what data leaves to the catalog).  The
+ * store's bytes are compressed, so a mount holds more than df says.
+ */
 static void qvl_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct qvl_fs *fs = qvl_req_fs(req);
 	struct qvl_pool_stats ps;
-	struct statvfs sv;
+	struct statvfs sv, store;
 	(void)ino;
 
 	qvl_count(fs, QVL_OP_STATFS);
@@ -561,6 +567,13 @@ static void qvl_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_frsize = 4096;
 	sv.f_blocks = ps.budget / 4096;
 	sv.f_bfree = ps.budget > ps.used ? (ps.budget - ps.used) / 4096 : 0;
+	if (fs->store && fs->nvme && statvfs(fs->store, &store) == 0) {
+		uint64_t size = (uint64_t)store.f_blocks * store.f_frsize;
+		uint64_t avail = (uint64_t)store.f_bavail * store.f_frsize;
+		uint64_t reserve = qvl_tm_store_reserve();
+		sv.f_blocks += size / 4096;
+		sv.f_bfree += avail > reserve ? (avail - reserve) / 4096 : 0;
+	}
 	sv.f_bavail = sv.f_bfree;
 	pthread_mutex_lock(&fs->lock);
 	sv.f_files = fs->ninodes + (1u << 30);

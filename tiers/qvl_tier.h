@@ -222,6 +222,10 @@ int qvl_tm_commit(struct qvl_tm *tm, int durable);
 
 void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st);
 
+/* qvl_tm_store_reserve() - store space data frames never take (it is left
+ * to the catalog, so a full store refuses data, never a commit). */
+uint64_t qvl_tm_store_reserve(void);
+
 /* How a blob may use the tiers. */
 #define QVL_BLOB_NO_STORE 1u  /* never written to the store (session, volatile) */
 #define QVL_BLOB_DROPPABLE 2u /* may be dropped under pressure (volatile) */

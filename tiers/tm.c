@@ -59,6 +59,11 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 	free(tm);
 }
 
+uint64_t qvl_tm_store_reserve(void)
+{
+	return TM_STORE_RESERVE;
+}
+
 void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st)
 {
 	*st = tm->st;
