@@ -108,8 +108,10 @@ void qvl_blob_destroy(struct qvl_blob *blob)
 
 void qvl_blob_forget_store(struct qvl_blob *b)
 {
-	if (!b->tm || !b->tm->cfg.nvme || !b->on_disk)
+	if (!b->tm || !b->tm->cfg.nvme)
 		return;
+	/* Even without frames the backing file may exist (truncated to 0):
+	 * removing a file that is not there costs nothing. */
 	qvl_tm_defer(b->tm, b->ino, 0, 0, 1);
 	if (b->tm->cfg.cat)
 		qvl_catalog_del_chunks(b->tm->cfg.cat, b->ino, 0);
@@ -200,8 +202,14 @@ static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last,
 	}
 	void *small[4];
 	void **fresh = need <= 4 ? small : malloc(need * sizeof(*fresh));
-	struct qvl_chunk *fsmall[4];
-	struct qvl_chunk **fetch = need <= 4 ? fsmall : malloc(need * sizeof(*fetch));
+	/* fetch[0..need): chunks to read from disk; inst[0..need): chunks
+	 * given RAM by this call, undone on failure. */
+	struct qvl_chunk *csmall[8];
+	struct qvl_chunk **fetch = need <= 4 ? csmall
+					     : malloc(2 * need * sizeof(*fetch));
+	struct qvl_chunk **inst = fetch ? fetch + need : NULL;
+	size_t k = 0;
+	unsigned nfetch = 0;
 	if (!fresh || !fetch) {
 		rc = -ENOMEM;
 		goto out_free;
@@ -210,8 +218,6 @@ static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last,
 	rc = qvl_pool_alloc_n_raw(b->pool, b->chunk, need, fresh);
 	if (rc)
 		goto out_free;
-	size_t k = 0;
-	unsigned nfetch = 0;
 	for (uint64_t i = first; i <= last; i++) {
 		struct qvl_chunk *c = b->map[i];
 		if (c && c->ram)
@@ -222,8 +228,9 @@ static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last,
 			for (size_t j = k; j < need; j++)
 				qvl_pool_free(b->pool, fresh[j], b->chunk);
 			rc = -ENOMEM;
-			goto out_free;
+			goto out_undo;
 		}
+		inst[k] = c;
 		ram_install(b, c, fresh[k++]);
 		c->hold = 1;
 		int whole = i >= whole_first && i < whole_end;
@@ -231,15 +238,24 @@ static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last,
 			fetch[nfetch++] = c;
 		else if (!whole)
 			memset(c->ram, 0, b->chunk); /* a hole written in part */
-		if (whole && c->lost)
-			c->lost = 0; /* overwritten whole: valid again */
 	}
 	if (nfetch)
 		rc = qvl_tm_fetch(b->tm, fetch, nfetch);
+	if (rc)
+		goto out_undo;
+	for (size_t j = 0; j < k; j++)
+		inst[j]->lost = 0; /* overwritten whole: valid again */
+	goto out_free;
+
+out_undo:
+	/* Nothing this call brought into RAM may stay: the slots of chunks
+	 * the caller meant to overwrite whole hold no bytes of this file. */
+	for (size_t j = 0; j < k; j++)
+		qvl_blob_ram_free(b, inst[j]);
 out_free:
 	if (fresh != small)
 		free(fresh);
-	if (fetch != fsmall)
+	if (fetch != csmall)
 		free(fetch);
 	if (!rc)
 		return 0;

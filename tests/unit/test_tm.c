@@ -408,6 +408,15 @@ static void t_corrupt(void)
 	QVL_CHECK(!memcmp(got, p + CHUNK, CHUNK));
 	/* Still -EIO on a second try; a whole overwrite heals it. */
 	QVL_CHECK_EQ(qvl_blob_read(e.b[1], got, 1, 2 * CHUNK), -EIO);
+	/* A write that covers chunk 1 whole and the bad chunk 2 in part fails
+	 * as a whole: chunk 1 must keep its bytes, not a fresh slot's. */
+	QVL_CHECK_EQ(qvl_blob_evict(e.b[1]), 0);
+	unsigned char *other = malloc(CHUNK + 10);
+	memset(other, 0x5a, CHUNK + 10);
+	QVL_CHECK_EQ(qvl_blob_write(e.b[1], other, CHUNK + 10, CHUNK), -EIO);
+	QVL_CHECK_EQ(qvl_blob_read(e.b[1], got, CHUNK, CHUNK), 0);
+	QVL_CHECK(!memcmp(got, p + CHUNK, CHUNK));
+	free(other);
 	QVL_CHECK_EQ(qvl_blob_write(e.b[1], p + 2 * CHUNK, CHUNK, 2 * CHUNK), 0);
 	QVL_CHECK(same(e.b[1], p, NCH * CHUNK));
 	struct qvl_tm_stats st;
