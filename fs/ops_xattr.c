@@ -286,7 +286,9 @@ static void qvl_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 size_t size)
 {
 	struct qvl_fs *fs = qvl_req_fs(req);
-	char small[128];
+	/* Holds every formatted qvl value: the longest is a shape of eight
+	 * 20-digit dims (167 bytes). */
+	char small[256];
 	void *val = small;
 	int len = 0;
 
@@ -302,6 +304,8 @@ static void qvl_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		len = -ENOENT;
 	} else if (qa >= 0) {
 		len = qvl_get(in, qa, small, sizeof(small));
+		if (len >= (int)sizeof(small))
+			len = -EIO; /* cannot happen: see small's size */
 	} else {
 		struct qvl_xattr *x = qvl_xattr_find(in, name);
 		if (!x) {

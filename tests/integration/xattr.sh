@@ -36,6 +36,13 @@ bad "$M/t" shape -6 "Invalid argument"
 bad "$M/t" shape 1,1,1,1,1,1,1,1,6 "Invalid argument"
 bad "$M/t" dtype f64 "Invalid argument"
 bad "$M/t" dtype float32 "Invalid argument"
+# The longest shape there is (no dtype yet, so nothing to check it against)
+# reads back whole: eight 20-digit dims.
+: >"$M/longshape"
+long=18446744073709551615,18446744073709551615,18446744073709551615,18446744073709551615,18446744073709551615,18446744073709551615,18446744073709551615,0
+check set_ "$M/longshape" shape "$long"
+eq "$(get "$M/longshape" shape)" "$long" "an eight-dim shape of 20-digit dims"
+rm -f "$M/longshape"
 check set_ "$M/t" dtype i32
 check set_ "$M/t" shape 1,1,1,1,1,1,2,3
 bad "$M/t" dtype u8 "Invalid argument"
