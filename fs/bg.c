@@ -90,7 +90,10 @@ static void *flusher(void *arg)
 		if (fs->bg_stop)
 			break;
 		pthread_mutex_unlock(&fs->bg_lock);
-		qvl_persist_flush(fs, 0);
+		/* Durable: a commit lets the space of frames it no longer
+		 * refers to be reused, and a commit that a power cut could
+		 * still undo must not (the older catalog needs them). */
+		qvl_persist_flush(fs, 1);
 		pthread_mutex_lock(&fs->bg_lock);
 	}
 	pthread_mutex_unlock(&fs->bg_lock);
