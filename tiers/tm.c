@@ -376,9 +376,9 @@ int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 	rc = qvl_nvme_write(tm->cfg.nvme, r, n);
 	/* Durable before the catalog may refer to them. */
 	for (unsigned i = 0; i < n; i++) {
-		int dup = 0;
+		int dup = 0; /* synced already, by an earlier good request */
 		for (unsigned j = 0; j < i; j++)
-			dup |= r[j].ino == r[i].ino;
+			dup |= r[j].ino == r[i].ino && !r[j].result;
 		if (!dup && !r[i].result) {
 			int s = qvl_nvme_sync(tm->cfg.nvme, r[i].ino);
 			if (s) {
