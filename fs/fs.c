@@ -126,6 +126,9 @@ void qvl_fs_destroy(struct qvl_fs *fs)
 {
 	if (!fs)
 		return;
+	/* The threads first (already stopped when INIT came and destroy ran,
+	 * not when the loop ended before it). */
+	qvl_bg_stop(fs);
 	if (fs->itab)
 		qvl_inode_table_free(fs);
 	free(fs->itab);
