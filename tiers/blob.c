@@ -603,7 +603,12 @@ int qvl_blob_checksum(struct qvl_blob *b, uint64_t size, uint64_t *out)
 			XXH3_64bits_update(st, c->ram, n);
 			continue;
 		}
-		rc = qvl_blob_read(b, buf, n, off);
+		/* On disk only: decode beside RAM, so hashing a spilled file
+		 * does not evict everything else to bring it back. */
+		if (c && c->disk_len && b->tm)
+			rc = qvl_tm_read_through(b->tm, c, buf);
+		else
+			rc = qvl_blob_read(b, buf, n, off);
 		if (rc)
 			goto out_free;
 		XXH3_64bits_update(st, buf, n);
