@@ -220,31 +220,6 @@ static double floor_ratio(const struct dataset *ds, size_t chunk)
 	return f / (double)total;
 }
 
-static float ldf(const uint8_t *p, size_t i, enum qvl_dtype dt)
-{
-	float f;
-	uint16_t h;
-	uint32_t u;
-
-	if (dt == QVL_DTYPE_F32) {
-		memcpy(&f, p + 4 * i, 4);
-		return f;
-	}
-	memcpy(&h, p + 2 * i, 2);
-	if (dt == QVL_DTYPE_BF16) {
-		u = (uint32_t)h << 16;
-		memcpy(&f, &u, 4);
-		return f;
-	}
-	{
-		unsigned e = h >> 10 & 31, m = h & 1023;
-		f = e == 31 ? INFINITY :
-		    e	    ? ldexpf((float)(m | 1024), (int)e - 25) :
-			      ldexpf((float)m, -24);
-		return (h & 0x8000) ? -f : f;
-	}
-}
-
 /* Relative RMSE of a lossy policy over the data set, 256 KiB chunks. */
 static double lossy_rmse(const struct peer *p, const struct dataset *ds)
 {
@@ -264,8 +239,8 @@ static double lossy_rmse(const struct peer *p, const struct dataset *ds)
 			    qvl_codec_decode_ctx(qctx, frame, fl, out, n, &ol))
 				return NAN;
 			for (size_t k = 0; k < n / w; k++) {
-				double x = ldf(src, k, ds->dtype);
-				double y = ldf(out, k, ds->dtype);
+				double x = qvl_gen_load(src, k, ds->dtype);
+				double y = qvl_gen_load(out, k, ds->dtype);
 				se += (x - y) * (x - y);
 				sx += x * x;
 			}

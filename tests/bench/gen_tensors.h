@@ -91,6 +91,32 @@ static inline void qvl_gen_store(void *dst, size_t i, enum qvl_dtype dt,
 }
 
 /* Fill @dst with @nelem values of @dt (bf16, f16, f32). */
+/* Element @i of a bf16, f16 or f32 buffer as a float: the reverse of
+ * qvl_gen_store, for checking what a codec gave back. */
+static inline float qvl_gen_load(const void *src, size_t i, enum qvl_dtype dt)
+{
+	const uint8_t *p = src;
+	float f;
+	uint16_t h;
+	uint32_t u;
+
+	if (dt == QVL_DTYPE_F32) {
+		memcpy(&f, p + 4 * i, 4);
+		return f;
+	}
+	memcpy(&h, p + 2 * i, 2);
+	if (dt == QVL_DTYPE_BF16) {
+		u = (uint32_t)h << 16;
+		memcpy(&f, &u, 4);
+		return f;
+	}
+	unsigned e = h >> 10 & 31, m = h & 1023;
+	f = e == 31 ? INFINITY :
+	    e	    ? ldexpf((float)(m | 1024), (int)e - 25) :
+		      ldexpf((float)m, -24);
+	return (h & 0x8000) ? -f : f;
+}
+
 static inline void qvl_gen_tensor(enum qvl_gen_kind kind, enum qvl_dtype dt,
 				  void *dst, size_t nelem, uint64_t seed)
 {

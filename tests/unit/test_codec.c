@@ -271,30 +271,6 @@ static double half_ulp(float v, enum qvl_dtype dt)
 	return ldexp(1.0, e - mant - 1);
 }
 
-static float load(const uint8_t *p, size_t i, enum qvl_dtype dt)
-{
-	uint32_t u = 0;
-	uint16_t h;
-	float f;
-
-	if (dt == QVL_DTYPE_F32) {
-		memcpy(&f, p + 4 * i, 4);
-		return f;
-	}
-	memcpy(&h, p + 2 * i, 2);
-	if (dt == QVL_DTYPE_BF16) {
-		u = (uint32_t)h << 16;
-		memcpy(&f, &u, 4);
-		return f;
-	}
-	{
-		unsigned e = h >> 10 & 31, m = h & 1023;
-		f = e ? ldexpf((float)(m | 1024), (int)e - 25) :
-			ldexpf((float)m, -24);
-		return (h & 0x8000) ? -f : f;
-	}
-}
-
 /* Lossy: per-element error within the documented bound, and RMSE. */
 static void test_lossy_bounds(void)
 {
@@ -327,11 +303,11 @@ static void test_lossy_bounds(void)
 				double amax = 0, scale;
 				size_t e = b + 32 < nelem ? b + 32 : nelem;
 				for (size_t i = b; i < e; i++)
-					amax = fmax(amax, fabs(load(src, i, dt)));
+					amax = fmax(amax, fabs(qvl_gen_load(src, i, dt)));
 				scale = amax / (c ? 448.0 : 127.0);
 				for (size_t i = b; i < e; i++) {
-					double x = load(src, i, dt);
-					double y = load(out, i, dt);
+					double x = qvl_gen_load(src, i, dt);
+					double y = qvl_gen_load(out, i, dt);
 					double lim = c ? fmax(fabs(x) / 16,
 							      scale / 1024) :
 							 scale / 2;
