@@ -149,6 +149,12 @@ void qvl_tm_forget_frame(struct qvl_tm *tm, struct qvl_chunk *c)
 	c->disk_len = 0;
 }
 
+/* Dirty, and of a file whose data goes to the store. */
+static int to_write(const struct qvl_chunk *c)
+{
+	return c->dirty && !(c->blob->flags & QVL_BLOB_NO_STORE);
+}
+
 static int may_leave_ram(const struct qvl_tm *tm, const struct qvl_chunk *c)
 {
 	uint32_t f = c->blob->flags;
@@ -215,7 +221,7 @@ int qvl_tm_make_room(struct qvl_tm *tm, size_t nchunks)
 			return -ENOSPC;
 		unsigned nw = 0;
 		for (unsigned i = 0; i < n; i++)
-			if (v[i]->dirty && !(v[i]->blob->flags & QVL_BLOB_NO_STORE))
+			if (to_write(v[i]))
 				w[nw++] = v[i];
 		int rc = nw ? qvl_tm_write_frames(tm, w, nw) : 0;
 		for (unsigned i = 0; i < n; i++) {
@@ -251,19 +257,28 @@ struct fetch_batch {
 	size_t out[TM_BATCH];
 };
 
+/* Decode the frame @r read for chunk @c into @dst (a whole chunk): 0, or
+ * the read's error, or -EIO for a frame that is not a whole good chunk. */
+static int decode_frame(struct qvl_codec_ctx *ctx, const struct qvl_nvme_req *r,
+			const struct qvl_chunk *c, void *dst, size_t *out)
+{
+	*out = 0;
+	int rc = r->result;
+	if (!rc)
+		rc = qvl_codec_decode_ctx(ctx, r->buf, r->len, dst,
+					  c->blob->chunk, out);
+	if (!rc && *out != c->blob->chunk)
+		rc = -EIO;
+	return rc;
+}
+
 /* One frame arrived: decode it while the disk reads the others. */
 static void decode_arrived(void *arg, unsigned i)
 {
 	struct fetch_batch *fb = arg;
 	struct qvl_chunk *c = fb->cs[i];
-	fb->out[i] = 0;
-	fb->rc[i] = fb->r[i].result;
-	if (!fb->rc[i])
-		fb->rc[i] = qvl_codec_decode_ctx(fb->tm->codec, fb->r[i].buf,
-						 fb->r[i].len, c->ram,
-						 c->blob->chunk, &fb->out[i]);
-	if (!fb->rc[i] && fb->out[i] != c->blob->chunk)
-		fb->rc[i] = -EIO;
+	fb->rc[i] = decode_frame(fb->tm->codec, &fb->r[i], c, c->ram,
+				 &fb->out[i]);
 }
 
 int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
@@ -309,13 +324,9 @@ int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst)
 		.ino = c->blob->ino, .idx = c->idx, .slot = c->disk_slot,
 		.len = c->disk_len, .buf = tm->bounce,
 	};
-	size_t out = 0;
-	int rc = qvl_nvme_read(tm->cfg.nvme, &r, 1);
-	if (!rc)
-		rc = qvl_codec_decode_ctx(tm->codec, r.buf, r.len, dst,
-					  c->blob->chunk, &out);
-	if (!rc && out != c->blob->chunk)
-		rc = -EIO;
+	size_t out;
+	qvl_nvme_read(tm->cfg.nvme, &r, 1);
+	int rc = decode_frame(tm->codec, &r, c, dst, &out);
 	if (rc) {
 		rc = rc == -ENOMEM ? rc : -EIO;
 		io_error(tm, c, rc);
@@ -436,8 +447,7 @@ int qvl_tm_flush(struct qvl_tm *tm, uint64_t max, uint64_t *left)
 			struct qvl_chunk *c = tm->hand;
 			for (uint64_t i = 0; c && i < tm->nring && n < TM_BATCH;
 			     i++, c = c->next)
-				if (c->dirty && !c->hold &&
-				    !(c->blob->flags & QVL_BLOB_NO_STORE))
+				if (to_write(c) && !c->hold)
 					v[n++] = c;
 			if (!n)
 				break;
@@ -451,7 +461,7 @@ int qvl_tm_flush(struct qvl_tm *tm, uint64_t max, uint64_t *left)
 		uint64_t d = 0;
 		struct qvl_chunk *c = tm->hand;
 		for (uint64_t i = 0; c && i < tm->nring; i++, c = c->next)
-			d += c->dirty && !(c->blob->flags & QVL_BLOB_NO_STORE);
+			d += to_write(c);
 		*left = d;
 	}
 	return rc;
