@@ -178,7 +178,9 @@ void qvl_persist_xattr(struct qvl_fs *fs, struct qvl_inode *in,
 		       const char *name, const void *value, size_t len, int del);
 void qvl_persist_gone(struct qvl_fs *fs, struct qvl_inode *in);
 void qvl_inode_apply_policy(struct qvl_inode *in);
-int qvl_persist_fsync(struct qvl_fs *fs, struct qvl_inode *in, int durable);
+/* Write all dirty data and stale rows and commit (fsync of any file or
+ * directory: a commit covers them all). */
+int qvl_persist_fsync(struct qvl_fs *fs, int durable);
 int qvl_persist_load(struct qvl_fs *fs);
 int qvl_persist_unmount(struct qvl_fs *fs);
 /* Flush dirty data and rows and commit; takes fs->lock itself. */

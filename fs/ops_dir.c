@@ -164,11 +164,11 @@ static void qvl_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 			 struct fuse_file_info *fi)
 {
 	struct qvl_fs *fs = qvl_req_fs(req);
+	(void)ino;
 	(void)datasync;
 	(void)fi;
 	pthread_mutex_lock(&fs->lock);
-	struct qvl_inode *d = qvl_is_ctl(ino) ? NULL : qvl_inode_get(fs, ino);
-	int err = -qvl_persist_fsync(fs, d, 1);
+	int err = -qvl_persist_fsync(fs, 1);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, err);
 }

@@ -238,7 +238,7 @@ static void qvl_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	if (!in)
 		err = ENOENT;
 	else
-		err = -qvl_persist_fsync(fs, in, 1);
+		err = -qvl_persist_fsync(fs, 1);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, err);
 }

@@ -166,9 +166,8 @@ void qvl_inode_apply_policy(struct qvl_inode *in)
  * show zeros that were never written).  So an fsync costs the dirty data of
  * every file, bounded by the flusher's period.
  */
-int qvl_persist_fsync(struct qvl_fs *fs, struct qvl_inode *in, int durable)
+int qvl_persist_fsync(struct qvl_fs *fs, int durable)
 {
-	(void)in;
 	if (!fs->tm)
 		return 0;
 	int rc = qvl_tm_flush(fs->tm, 0, NULL);
@@ -207,7 +206,7 @@ int qvl_persist_flush(struct qvl_fs *fs, int durable)
 	/* What came in meanwhile is small: finish under the lock, so the
 	 * commit is one consistent state (see qvl_persist_fsync). */
 	pthread_mutex_lock(&fs->lock);
-	int rc2 = qvl_persist_fsync(fs, NULL, durable);
+	int rc2 = qvl_persist_fsync(fs, durable);
 	pthread_mutex_unlock(&fs->lock);
 	if (rc2 && rc2 != -ENOSPC) /* a full store is not the catalog's */
 		cat_error(fs, rc2, "commit");
