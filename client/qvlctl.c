@@ -95,11 +95,15 @@ static void print_value(const char *v, size_t n)
 		printf("%02x", (unsigned char)v[i]);
 }
 
-/* getxattr into a malloc'd buffer; returns the length or -errno. */
+/*
+ * getxattr of @name (listxattr when @name is NULL) into a malloc'd,
+ * NUL-terminated buffer; returns the length or -errno.
+ */
 static ssize_t get_attr(const char *path, const char *name, char **out)
 {
 	for (int tries = 0; tries < 4; tries++) {
-		ssize_t n = getxattr(path, name, NULL, 0);
+		ssize_t n = name ? getxattr(path, name, NULL, 0)
+				 : listxattr(path, NULL, 0);
 		char *buf;
 
 		if (n < 0)
@@ -107,7 +111,8 @@ static ssize_t get_attr(const char *path, const char *name, char **out)
 		buf = malloc((size_t)n + 1);
 		if (!buf)
 			return -ENOMEM;
-		n = getxattr(path, name, buf, (size_t)n);
+		n = name ? getxattr(path, name, buf, (size_t)n)
+			 : listxattr(path, buf, (size_t)n);
 		if (n >= 0) {
 			buf[n] = '\0';
 			*out = buf;
@@ -115,29 +120,6 @@ static ssize_t get_attr(const char *path, const char *name, char **out)
 		}
 		free(buf);
 		if (errno != ERANGE) /* ERANGE: it grew in between; again */
-			return -errno;
-	}
-	return -ERANGE;
-}
-
-static ssize_t list_attrs(const char *path, char **out)
-{
-	for (int tries = 0; tries < 4; tries++) {
-		ssize_t n = listxattr(path, NULL, 0);
-		char *buf;
-
-		if (n < 0)
-			return -errno;
-		buf = malloc((size_t)n + 1);
-		if (!buf)
-			return -ENOMEM;
-		n = listxattr(path, buf, (size_t)n);
-		if (n >= 0) {
-			*out = buf;
-			return n;
-		}
-		free(buf);
-		if (errno != ERANGE)
 			return -errno;
 	}
 	return -ERANGE;
@@ -212,7 +194,7 @@ static int info_one(const char *path)
 	if (S_ISREG(st.st_mode))
 		info_tensor(path, (uint64_t)st.st_size);
 
-	len = list_attrs(path, &names);
+	len = get_attr(path, NULL, &names);
 	if (len < 0) {
 		printf("  attributes  (%s)\n", qvlmem_strerror((int)len));
 		return len == -ENOTSUP ? 0 : 1;

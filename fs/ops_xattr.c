@@ -162,8 +162,7 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 	n.set |= qattrs[qa].setbit;
 	*h = n;
 	qvl_inode_apply_policy(in);
-	qvl_persist_mark(fs, in);
-	return 0;
+	return 0; /* the caller stamps ctime and marks the row stale */
 }
 
 static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
