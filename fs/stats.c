@@ -46,6 +46,8 @@ static void take(struct qvl_fs *fs, struct snap *s)
 	s->dangling = fs->dangling;
 	if (fs->tm)
 		qvl_tm_get_stats(fs->tm, &s->tm);
+	/* The pool's used counts the page cache it is charged for. */
+	s->pool.used -= s->tm.pc_bytes;
 	for (size_t i = 0; i < fs->itab_size; i++) {
 		for (struct qvl_inode *in = fs->itab[i]; in; in = in->hnext) {
 			if (!in->blob)
@@ -139,6 +141,23 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			human(s.tm.frame_bytes_written, a, sizeof(a)),
 			human(s.tm.frame_bytes_read, b, sizeof(b)), s.tm.commits,
 			s.io_errors, s.cat_errors, s.orphans, s.dangling);
+	if (s.nvme) {
+		char d[32], e[32];
+		fprintf(f, "ram split: raw %s (keep %s)  compressed %s in %" PRIu64
+			   " frames (lir %" PRIu64 " hir %" PRIu64 ")  page cache %s"
+			   "  raw side target %s\n"
+			   "compressed tier: hits %" PRIu64 "  stored %" PRIu64
+			   "  evicted %" PRIu64 "  ghost hits raw %" PRIu64
+			   " compressed %" PRIu64 "  page cache drops %" PRIu64 "\n",
+			human(s.tm.resident << fs->chunk_shift, a, sizeof(a)),
+			human(s.tm.raw_keep, b, sizeof(b)),
+			human(s.tm.z_bytes, c, sizeof(c)), s.tm.z_frames,
+			s.tm.z_lir, s.tm.z_hir,
+			human(s.tm.pc_bytes, d, sizeof(d)),
+			human(s.tm.raw_target, e, sizeof(e)), s.tm.z_hits,
+			s.tm.z_stored, s.tm.z_evicted, s.tm.raw_ghost_hits,
+			s.tm.z_ghost_hits, s.tm.pc_dropped);
+	}
 	fprintf(f, "pool: mapped %s  fragmentation internal %.1f%% external %.1f%%"
 		   "  alloc failures %" PRIu64 "\n",
 		human(s.pool.mapped, a, sizeof(a)), 100 * frag_internal(&s.pool),
@@ -191,6 +210,18 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		s.tm.evicted, s.tm.fetched, s.tm.dropped, s.tm.dirty,
 		s.tm.frames_written, s.tm.frame_bytes_written,
 		s.tm.frame_bytes_read, s.tm.raw_bytes_read, s.tm.commits);
+	fprintf(f, "\"ram_split\":{\"raw\":%" PRIu64 ",\"raw_keep\":%" PRIu64
+		   ",\"compressed\":%" PRIu64 ",\"frames\":%" PRIu64
+		   ",\"lir\":%" PRIu64 ",\"hir\":%" PRIu64
+		   ",\"page_cache\":%" PRIu64 ",\"raw_target\":%" PRIu64
+		   ",\"compressed_hits\":%" PRIu64 ",\"compressed_stored\":%"
+		   PRIu64 ",\"compressed_evicted\":%" PRIu64
+		   ",\"raw_ghost_hits\":%" PRIu64 ",\"compressed_ghost_hits\":%"
+		   PRIu64 ",\"page_cache_drops\":%" PRIu64 "},",
+		s.tm.resident << fs->chunk_shift, s.tm.raw_keep, s.tm.z_bytes,
+		s.tm.z_frames, s.tm.z_lir, s.tm.z_hir, s.tm.pc_bytes,
+		s.tm.raw_target, s.tm.z_hits, s.tm.z_stored, s.tm.z_evicted,
+		s.tm.raw_ghost_hits, s.tm.z_ghost_hits, s.tm.pc_dropped);
 	fprintf(f, "\"errors\":{\"io\":%" PRIu64 ",\"catalog\":%" PRIu64
 		   ",\"orphans\":%" PRIu64 ",\"dangling\":%" PRIu64 "},",
 		s.io_errors, s.cat_errors, s.orphans, s.dangling);

@@ -81,6 +81,8 @@ static void chunk_drop(struct qvl_blob *b, uint64_t idx)
 	if (!c)
 		return;
 	qvl_blob_ram_free(b, c);
+	if (b->tm)
+		qvl_tm_chunk_forget(b->tm, c);
 	if (c->disk_len) {
 		b->on_disk--;
 		b->disk_bytes -= c->disk_len;
@@ -99,6 +101,8 @@ void qvl_blob_destroy(struct qvl_blob *blob)
 		struct qvl_chunk *c = blob->map[i];
 		if (c) {
 			qvl_blob_ram_free(blob, c);
+			if (blob->tm)
+				qvl_tm_chunk_forget(blob->tm, c);
 			free(c);
 		}
 	}
@@ -116,8 +120,10 @@ void qvl_blob_forget_store(struct qvl_blob *b)
 	if (b->tm->cfg.cat)
 		qvl_catalog_del_chunks(b->tm->cfg.cat, b->ino, 0);
 	for (uint64_t i = 0; i < b->nmap; i++)
-		if (b->map[i])
+		if (b->map[i]) {
+			qvl_tm_z_drop(b->tm, b->map[i]);
 			b->map[i]->disk_len = 0;
+		}
 	b->on_disk = 0;
 	b->disk_bytes = 0;
 }
@@ -182,12 +188,16 @@ static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last,
 	if (rc)
 		return rc;
 	size_t need = 0;
+	uint64_t zcost = 0;
 	for (uint64_t i = first; i <= last; i++) {
 		struct qvl_chunk *c = b->map[i];
-		if (c && c->ram)
+		int whole = i >= whole_first && i < whole_end;
+		if (c) /* nothing in the range leaves RAM to make room */
 			c->hold = 1;
-		else
+		if (!c || !c->ram)
 			need++;
+		if (c && !c->ram && !whole && b->tm)
+			zcost += qvl_tm_z_cost(b->tm, c);
 		if (c && c->lost && !(i >= whole_first && i < whole_end)) {
 			rc = -ESTALE;
 			goto out_release;
@@ -196,7 +206,7 @@ static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last,
 	if (!need)
 		return 0;
 	if (b->tm) {
-		rc = qvl_tm_make_room(b->tm, need);
+		rc = qvl_tm_make_room(b->tm, need * b->chunk + zcost);
 		if (rc)
 			goto out_release;
 	}
@@ -353,6 +363,8 @@ int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
 		if (c && c->ram) {
 			memcpy(dst, (char *)c->ram + in, n);
 			c->ref = 1;
+			if (b->tm)
+				qvl_tm_pc_note(b->tm, c, in + n);
 		} else {
 			memset(dst, 0, n);
 		}
@@ -361,6 +373,9 @@ next:
 		off += n;
 		len -= n;
 	}
+	/* What the reply hands the kernel is paid from the budget too. */
+	if (b->tm && qvl_pool_avail(b->pool) < 0)
+		qvl_tm_make_room(b->tm, 0);
 	return 0;
 }
 
@@ -388,12 +403,18 @@ int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,
 		memcpy((char *)c->ram + in, src, n);
 		c->dirty = 1;
 		c->ref = 1;
+		if (b->tm) {
+			qvl_tm_z_drop(b->tm, c); /* its frame is old now */
+			qvl_tm_pc_note(b->tm, c, in + n);
+		}
 		src += n;
 		off += n;
 		len -= n;
 	}
 	holds_release(b, first, last);
 	b->version++;
+	if (b->tm && qvl_pool_avail(b->pool) < 0)
+		qvl_tm_make_room(b->tm, 0);
 	return 0;
 }
 
@@ -428,6 +449,8 @@ static void zero_part(struct qvl_blob *b, uint64_t off, uint64_t len)
 	}
 	memset((char *)c->ram + (off & (b->chunk - 1)), 0, len);
 	c->dirty = 1;
+	if (b->tm)
+		qvl_tm_z_drop(b->tm, c);
 }
 
 void qvl_blob_punch(struct qvl_blob *b, uint64_t off, uint64_t len)
@@ -526,13 +549,12 @@ int qvl_blob_evict(struct qvl_blob *b)
 		return rc;
 	for (uint64_t i = 0; i < b->nmap; i++) {
 		struct qvl_chunk *c = b->map[i];
-		if (c && c->ram && !c->dirty && !c->hold && c->disk_len) {
-			qvl_blob_ram_free(b, c);
-			b->tm->st.evicted++;
-			if (b->tm->cfg.evicted)
-				b->tm->cfg.evicted(b->tm->cfg.arg, b->ino,
-						   i << b->shift, b->chunk);
-		}
+		if (!c || c->hold || !c->disk_len || (c->ram && c->dirty))
+			continue;
+		qvl_tm_pc_drop(b->tm, c);
+		qvl_tm_z_drop(b->tm, c);
+		if (c->ram)
+			qvl_tm_leave_ram(b->tm, c);
 	}
 	return 0;
 }
@@ -552,7 +574,7 @@ int qvl_blob_load(struct qvl_blob *b, uint64_t size)
 
 uint64_t qvl_blob_resident(const struct qvl_blob *b)
 {
-	return b->resident << b->shift;
+	return (b->resident << b->shift) + b->zbytes;
 }
 
 uint64_t qvl_blob_disk_bytes(const struct qvl_blob *b)
@@ -563,12 +585,16 @@ uint64_t qvl_blob_disk_bytes(const struct qvl_blob *b)
 void qvl_blob_residency(const struct qvl_blob *b, uint64_t *in_ram,
 			uint64_t *disk_only)
 {
-	uint64_t d = 0;
+	uint64_t d = 0, z = 0;
 	if (b->on_disk)
-		for (uint64_t i = 0; i < b->nmap; i++)
-			if (b->map[i] && !b->map[i]->ram && b->map[i]->disk_len)
+		for (uint64_t i = 0; i < b->nmap; i++) {
+			const struct qvl_chunk *c = b->map[i];
+			if (c && !c->ram && c->z)
+				z++; /* compressed, but in RAM */
+			else if (c && !c->ram && c->disk_len)
 				d++;
-	*in_ram = b->resident;
+		}
+	*in_ram = b->resident + z;
 	*disk_only = d;
 }
 

@@ -128,7 +128,10 @@ void qvl_lirs_access(struct qvl_lirs *l, struct qvl_lirs_node *n)
 		return;
 	}
 	case QVL_LIRS_HIR:
-		if (!n->in_s) { /* reused, but from farther than any LIR */
+		/* Reused from farther than any LIR block, and the stable set
+		 * is full (below its size, any reuse joins it: that also
+		 * keeps a LIR block at the bottom of S). */
+		if (!n->in_s && l->nlir >= l->lir_max) {
 			s_push_top(l, n);
 			q_unlink(n);
 			q_push_tail(&l->q, n);
@@ -137,7 +140,7 @@ void qvl_lirs_access(struct qvl_lirs *l, struct qvl_lirs_node *n)
 		q_unlink(n);
 		l->nhir--;
 		break;
-	case QVL_LIRS_GHOST:
+	case QVL_LIRS_GHOST: /* reused from within S */
 		q_unlink(n);
 		l->nghost--;
 		break;
@@ -227,3 +230,4 @@ void qvl_lirs_remove(struct qvl_lirs *l, struct qvl_lirs_node *n)
 	}
 	n->state = QVL_LIRS_NONE;
 }
+

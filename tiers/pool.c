@@ -348,7 +348,10 @@ static void slot_put(struct qvl_pool *p, void *ptr)
 	struct pool_class *c = &p->cls[a->cls];
 	uint32_t slot = (uint32_t)(((char *)ptr - a->base) / c->slot_size);
 	if (c->slot_size >= POOL_DONTNEED_MIN) {
-		if (p->dirty_free + c->slot_size <= p->slack) {
+		/* Keep the pages only while what is handed out, kept and
+		 * charged stays within the budget: that sum is the RSS. */
+		if (p->dirty_free + c->slot_size <= p->slack &&
+		    p->used + p->dirty_free <= p->budget) {
 			a->dirty[slot] = 1;
 			p->dirty_free += c->slot_size;
 		} else {
@@ -393,6 +396,29 @@ size_t qvl_pool_room(struct qvl_pool *pool, size_t size)
 	uint64_t left = pool->budget > pool->used ? pool->budget - pool->used : 0;
 	pthread_mutex_unlock(&pool->lock);
 	return (size_t)(left / pool->cls[cls].slot_size);
+}
+
+uint64_t qvl_pool_budget(struct qvl_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	uint64_t b = pool->budget;
+	pthread_mutex_unlock(&pool->lock);
+	return b;
+}
+
+int64_t qvl_pool_avail(struct qvl_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	int64_t a = (int64_t)pool->budget - (int64_t)pool->used;
+	pthread_mutex_unlock(&pool->lock);
+	return a;
+}
+
+void qvl_pool_charge(struct qvl_pool *pool, int64_t delta)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->used = (uint64_t)((int64_t)pool->used + delta);
+	pthread_mutex_unlock(&pool->lock);
 }
 
 void qvl_pool_set_budget(struct qvl_pool *pool, uint64_t budget)

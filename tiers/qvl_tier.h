@@ -94,6 +94,20 @@ void qvl_pool_free(struct qvl_pool *pool, void *ptr, size_t size);
 /* qvl_pool_room() - how many more slots for @size bytes the budget takes. */
 size_t qvl_pool_room(struct qvl_pool *pool, size_t size);
 
+/* qvl_pool_budget() - the budget; qvl_pool_avail() - what is left of it
+ * (negative when charges took more than there was). */
+uint64_t qvl_pool_budget(struct qvl_pool *pool);
+int64_t qvl_pool_avail(struct qvl_pool *pool);
+
+/*
+ * qvl_pool_charge() - count @delta bytes of memory the pool does not hand
+ * out (the page cache of the files it backs) against the budget, or give
+ * them back (negative).  Never fails: the memory exists already; callers
+ * make room afterwards.  Freed slots keep their pages only while handed
+ * out, kept and charged bytes together stay within the budget.
+ */
+void qvl_pool_charge(struct qvl_pool *pool, int64_t delta);
+
 /* qvl_pool_set_budget() - change the budget; slots already out stay. */
 void qvl_pool_set_budget(struct qvl_pool *pool, uint64_t budget);
 
@@ -147,7 +161,8 @@ void qvl_blob_punch(struct qvl_blob *blob, uint64_t off, uint64_t len);
  * extension reads zeros).  Cannot fail. */
 void qvl_blob_truncate(struct qvl_blob *blob, uint64_t size);
 
-/* qvl_blob_resident() - bytes of chunk memory the blob holds in RAM. */
+/* qvl_blob_resident() - bytes of pool memory the blob holds in RAM: raw
+ * chunks and compressed frames (not the page cache). */
 uint64_t qvl_blob_resident(const struct qvl_blob *blob);
 
 /* qvl_blob_version() - bumped by every change; lets callers cache digests. */
@@ -163,10 +178,14 @@ int qvl_blob_checksum(struct qvl_blob *blob, uint64_t size,
 /* ---- the tier manager: RAM above NVMe ----------------------------------
  *
  * With a tier manager, a blob's chunks have a home in RAM, on disk (a
- * compressed frame in the store), or both.  When the pool's budget is full,
- * the manager picks victims with a CLOCK over all resident chunks, writes
- * the dirty ones to the store (encoded, checksummed, copy-on-write) and
- * frees their RAM; a read of a chunk only on disk fetches it back, with the
+ * compressed frame in the store), or both.  RAM holds a chunk raw, or its
+ * compressed frame (decoded on a read without disk I/O), and the manager
+ * also charges the page cache it hands the kernel to the same budget.
+ * When the budget is full, raw chunks leave by CLOCK (dirty ones written
+ * to the store, encoded, checksummed, copy-on-write), the page cache is
+ * dropped oldest first, and frames leave by LIRS, which keeps a stable
+ * part of a loop larger than RAM resident (tm_room.c says how the budget
+ * is split).  A read of a chunk only on disk fetches it back, with the
  * chunks after it as readahead.  The catalog records every frame; a frame
  * replaced or freed keeps its space until the catalog commit that stops
  * referring to it (qvl_tm_commit), so a crash never leaves the catalog
@@ -201,7 +220,19 @@ struct qvl_tm_stats {
 	uint64_t io_errors;
 	uint64_t commits;
 	uint64_t dirty;    /* chunks in RAM newer than disk, now */
-	uint64_t resident; /* chunks in RAM, now */
+	uint64_t resident; /* raw chunks in RAM, now */
+	/* The compressed tier (frames kept in RAM, under LIRS). */
+	uint64_t z_hits;     /* reads decoded from a frame in RAM */
+	uint64_t z_stored;   /* frames kept in RAM */
+	uint64_t z_evicted;  /* frames that left RAM */
+	uint64_t z_frames, z_bytes; /* now: frames, pool bytes they take */
+	uint64_t z_lir, z_hir;      /* now: stable set, victim queue */
+	/* The page cache we handed out, charged to the budget. */
+	uint64_t pc_bytes;   /* now */
+	uint64_t pc_dropped; /* chunk ranges we had the kernel drop */
+	/* The split: raw side (daemon raw + page cache) vs compressed. */
+	uint64_t raw_target, raw_keep;
+	uint64_t raw_ghost_hits, z_ghost_hits;
 };
 
 int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out);

@@ -36,11 +36,13 @@ int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out)
 		return -ENOMEM;
 	tm->cfg = *cfg;
 	tm->epoch = 1;
+	qvl_tm_room_init(tm);
 	if (cfg->nvme) {
 		tm->slot_size = qvl_nvme_slot_size(cfg->nvme);
 		tm->codec = qvl_codec_ctx_create();
 		tm->bounce = aligned_alloc(QVL_NVME_ALIGN, TM_BATCH * tm->slot_size);
-		if (!tm->codec || !tm->bounce) {
+		tm->zbuf = malloc(tm->slot_size);
+		if (!tm->codec || !tm->bounce || !tm->zbuf) {
 			qvl_tm_destroy(tm);
 			return -ENOMEM;
 		}
@@ -55,6 +57,7 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 		return;
 	qvl_codec_ctx_free(tm->codec);
 	free(tm->bounce);
+	free(tm->zbuf);
 	free(tm->deferred);
 	free(tm);
 }
@@ -72,6 +75,13 @@ void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st)
 	const struct qvl_chunk *c = tm->hand;
 	for (uint64_t i = 0; c && i < tm->nring; i++, c = c->next)
 		st->dirty += c->dirty;
+	st->z_frames = tm->nz;
+	st->z_bytes = tm->zbytes;
+	st->z_lir = tm->lirs.nlir;
+	st->z_hir = tm->lirs.nhir;
+	st->pc_bytes = tm->pc_bytes;
+	st->raw_target = tm->raw_target;
+	st->raw_keep = tm->raw_keep;
 }
 
 void qvl_tm_ring_add(struct qvl_tm *tm, struct qvl_chunk *c)
@@ -149,99 +159,6 @@ void qvl_tm_forget_frame(struct qvl_tm *tm, struct qvl_chunk *c)
 	c->disk_len = 0;
 }
 
-/* Dirty, and of a file whose data goes to the store. */
-static int to_write(const struct qvl_chunk *c)
-{
-	return c->dirty && !(c->blob->flags & QVL_BLOB_NO_STORE);
-}
-
-static int may_leave_ram(const struct qvl_tm *tm, const struct qvl_chunk *c)
-{
-	uint32_t f = c->blob->flags;
-	if (c->hold || (f & QVL_BLOB_PINNED))
-		return 0;
-	if (f & QVL_BLOB_DROPPABLE)
-		return 1;
-	if (f & QVL_BLOB_NO_STORE)
-		return 0; /* session data lives and dies in RAM */
-	return tm->cfg.nvme != NULL;
-}
-
-/* Up to @max victims by CLOCK; returns how many.  @clean_only: the store
- * is full, so only chunks that need no write may go. */
-static unsigned pick_victims(struct qvl_tm *tm, struct qvl_chunk **v,
-			     unsigned max, int clean_only)
-{
-	unsigned n = 0;
-	/* Two sweeps: the first may only clear reference bits. */
-	for (uint64_t steps = 2 * tm->nring + 1; n < max && steps && tm->hand;
-	     steps--) {
-		struct qvl_chunk *c = tm->hand;
-		tm->hand = c->next;
-		if (!may_leave_ram(tm, c))
-			continue;
-		if (clean_only && c->dirty &&
-		    !(c->blob->flags & QVL_BLOB_DROPPABLE))
-			continue;
-		if (c->ref) {
-			c->ref = 0;
-			continue;
-		}
-		c->hold = 1;
-		v[n++] = c;
-	}
-	return n;
-}
-
-static void leave_ram(struct qvl_tm *tm, struct qvl_chunk *c)
-{
-	struct qvl_blob *b = c->blob;
-	if ((b->flags & QVL_BLOB_DROPPABLE) && (c->dirty || !c->disk_len)) {
-		c->lost = 1; /* volatile: never written to the store */
-		tm->st.dropped++;
-	}
-	c->hold = 0;
-	qvl_blob_ram_free(b, c);
-	tm->st.evicted++;
-	if (tm->cfg.evicted)
-		tm->cfg.evicted(tm->cfg.arg, b->ino, c->idx << b->shift, b->chunk);
-}
-
-int qvl_tm_make_room(struct qvl_tm *tm, size_t nchunks)
-{
-	size_t chunk = (size_t)1 << tm->cfg.chunk_shift;
-	int store_full = 0;
-	while (qvl_pool_room(tm->cfg.pool, chunk) < nchunks) {
-		struct qvl_chunk *v[TM_BATCH], *w[TM_BATCH];
-		size_t want = nchunks - qvl_pool_room(tm->cfg.pool, chunk);
-		unsigned n = pick_victims(tm, v, want < TM_BATCH ? (unsigned)want
-								 : TM_BATCH,
-					  store_full);
-		if (!n)
-			return -ENOSPC;
-		unsigned nw = 0;
-		for (unsigned i = 0; i < n; i++)
-			if (to_write(v[i]))
-				w[nw++] = v[i];
-		int rc = nw ? qvl_tm_write_frames(tm, w, nw) : 0;
-		for (unsigned i = 0; i < n; i++) {
-			if (!v[i]->dirty || (v[i]->blob->flags & QVL_BLOB_DROPPABLE))
-				leave_ram(tm, v[i]);
-			else
-				v[i]->hold = 0; /* its write failed: stays */
-		}
-		/* A full store: clean chunks elsewhere on the clock may
-		 * still leave RAM.  Each round frees at least one chunk. */
-		if (rc == -ENOSPC) {
-			store_full = 1;
-			continue;
-		}
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 static void io_error(struct qvl_tm *tm, struct qvl_chunk *c, int err)
 {
 	tm->st.io_errors++;
@@ -281,9 +198,39 @@ static void decode_arrived(void *arg, unsigned i)
 				 &fb->out[i]);
 }
 
+/* Decode @c from its frame in RAM into c->ram.  A frame that fails
+ * (RAM went bad under us) is dropped, and the chunk read from disk. */
+static int fetch_from_z(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	struct qvl_nvme_req r = { .len = c->z->len, .buf = tm->zbuf };
+	size_t out;
+	qvl_zram_gather(c->z, tm->zpiece, tm->zbuf);
+	int rc = decode_frame(tm->codec, &r, c, c->ram, &out);
+	if (rc) {
+		qvl_tm_z_drop(tm, c);
+		return rc;
+	}
+	qvl_lirs_access(&tm->lirs, &c->pol);
+	tm->st.z_hits++;
+	tm->st.raw_bytes_read += out;
+	return 0;
+}
+
 int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 {
 	int first_err = 0;
+	unsigned nd = 0;
+	/* Frames in RAM first; what remains goes to disk, compacted. */
+	for (unsigned i = 0; i < n; i++) {
+		struct qvl_chunk *c = cs[i];
+		qvl_tm_raw_miss(tm, c);
+		if (c->z && !fetch_from_z(tm, c)) {
+			c->dirty = 0;
+			continue;
+		}
+		cs[nd++] = c;
+	}
+	n = nd;
 	for (unsigned base = 0; base < n; base += TM_BATCH) {
 		struct qvl_nvme_req r[TM_BATCH];
 		unsigned k = n - base < TM_BATCH ? n - base : TM_BATCH;
@@ -313,6 +260,7 @@ int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 			tm->st.fetched++;
 			tm->st.frame_bytes_read += r[i].len;
 			tm->st.raw_bytes_read += fb.out[i];
+			qvl_tm_z_keep(tm, c, r[i].buf, r[i].len);
 		}
 	}
 	return first_err;
@@ -447,7 +395,7 @@ int qvl_tm_flush(struct qvl_tm *tm, uint64_t max, uint64_t *left)
 			struct qvl_chunk *c = tm->hand;
 			for (uint64_t i = 0; c && i < tm->nring && n < TM_BATCH;
 			     i++, c = c->next)
-				if (to_write(c) && !c->hold)
+				if (qvl_tm_to_write(c) && !c->hold)
 					v[n++] = c;
 			if (!n)
 				break;
@@ -461,7 +409,7 @@ int qvl_tm_flush(struct qvl_tm *tm, uint64_t max, uint64_t *left)
 		uint64_t d = 0;
 		struct qvl_chunk *c = tm->hand;
 		for (uint64_t i = 0; c && i < tm->nring; i++, c = c->next)
-			d += to_write(c);
+			d += qvl_tm_to_write(c);
 		*left = d;
 	}
 	return rc;

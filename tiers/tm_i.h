@@ -2,22 +2,41 @@
  * tm_i.h - what blob.c and the tier manager (tm*.c) share.
  *
  * A chunk that is neither in RAM nor on disk is a hole and has no struct.
- * A resident chunk sits on the tier manager's clock ring.  Everything here
- * runs under the caller's lock (the filesystem's), so nothing has its own.
+ * A chunk's bytes may be, at once: raw in a pool slot (ram, on the clock
+ * ring), a copy of its disk frame in RAM (z, under the LIRS policy), in the
+ * kernel's page cache (pc_bytes, on the page-cache FIFO), on disk.  All
+ * three RAM forms are paid from the one pool budget.  Everything here runs
+ * under the caller's lock (the filesystem's), so nothing has its own.
  */
 #ifndef QVL_TM_I_H
 #define QVL_TM_I_H
 
+#include "lirs_i.h"
 #include "qvl_catalog.h"
 #include "qvl_codec.h"
 #include "qvl_nvme.h"
 #include "qvl_tier.h"
 
+/* A disk frame kept in RAM, in pool pieces of qvl_zram_piece() bytes. */
+struct qvl_zframe {
+	uint32_t len;
+	uint32_t npieces;
+	void *piece[];
+};
+
 struct qvl_chunk {
 	struct qvl_chunk *prev, *next; /* clock ring, while ram != NULL */
+	struct qvl_chunk *pcprev, *pcnext; /* page-cache FIFO, while pc_bytes */
+	struct qvl_lirs_node pol; /* compressed tier; resident iff z */
 	struct qvl_blob *blob;
 	uint64_t idx;
 	void *ram;          /* raw bytes, or NULL */
+	struct qvl_zframe *z; /* the current disk frame, in RAM, or NULL */
+	/* tm->raw_gone / tm->z_gone when the chunk last left the raw side
+	 * (daemon raw or page cache) / the compressed tier: a miss soon
+	 * after is a ghost hit that moves the split between them. */
+	uint64_t raw_gone, z_gone;
+	uint32_t pc_bytes;  /* bytes of it handed to the page cache */
 	uint64_t wepoch;    /* tm epoch in which the last frame was written */
 	uint32_t disk_len;  /* latest frame's length on disk, 0 = none */
 	uint8_t disk_slot;  /* the slot holding that frame */
@@ -39,6 +58,7 @@ struct qvl_blob {
 	uint64_t resident; /* chunks in RAM */
 	uint64_t on_disk;  /* chunks with a frame on disk */
 	uint64_t disk_bytes;
+	uint64_t zbytes;   /* pool bytes of its frames kept in RAM */
 	uint64_t version;
 	uint32_t flags; /* QVL_BLOB_* */
 	enum qvl_dtype dtype;
@@ -60,6 +80,18 @@ struct qvl_tm {
 	uint64_t nring;
 	struct qvl_codec_ctx *codec;
 	void *bounce;   /* TM_BATCH aligned frame buffers */
+	void *zbuf;     /* one frame gathered from RAM for decoding */
+	size_t zpiece;  /* bytes per piece of a frame in RAM */
+
+	/* The split of the budget (see tm_room.c). */
+	struct qvl_lirs lirs;  /* chunks with z */
+	uint64_t nz, zbytes;   /* frames in RAM: count, pool bytes */
+	struct qvl_chunk *pc_first, *pc_last; /* page-cache FIFO, oldest first */
+	uint64_t pc_bytes;     /* charged to the pool */
+	uint64_t raw_keep;     /* daemon raw chunks' soft share, bytes */
+	uint64_t raw_target;   /* raw side (daemon raw + page cache), bytes */
+	uint64_t raw_min, raw_max;
+	uint64_t raw_gone, z_gone; /* bytes that ever left each side */
 	struct tm_deferred *deferred;
 	size_t ndeferred, capdeferred;
 	struct qvl_tm_stats st;
@@ -72,16 +104,48 @@ struct qvl_tm {
 /* blob.c */
 void qvl_blob_ram_free(struct qvl_blob *b, struct qvl_chunk *c);
 
+/* zram.c: frames in RAM (pool pieces). */
+size_t qvl_zram_piece(size_t chunk);
+int qvl_zram_store(struct qvl_pool *pool, size_t piece, const void *frame,
+		   uint32_t len, struct qvl_zframe **out);
+void qvl_zram_free(struct qvl_pool *pool, size_t piece, struct qvl_zframe *z);
+void qvl_zram_gather(const struct qvl_zframe *z, size_t piece, void *dst);
+
+/* tm_room.c: the budget's split and who leaves RAM. */
+void qvl_tm_room_init(struct qvl_tm *tm);
+/* Make @bytes of the pool budget free: -ENOSPC when nothing can leave. */
+int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes);
+/* Keep @frame (just read or written, the current frame of @c) in RAM when
+ * it compresses and the budget has room: no eviction for it. */
+void qvl_tm_z_keep(struct qvl_tm *tm, struct qvl_chunk *c, const void *frame,
+		   uint32_t len);
+void qvl_tm_z_drop(struct qvl_tm *tm, struct qvl_chunk *c);
+/* Pool bytes qvl_tm_z_keep() would take for @c's frame after a fetch. */
+uint64_t qvl_tm_z_cost(const struct qvl_tm *tm, const struct qvl_chunk *c);
+/* [0, @end) of @c went to the page cache (a read reply, a write). */
+void qvl_tm_pc_note(struct qvl_tm *tm, struct qvl_chunk *c, size_t end);
+void qvl_tm_pc_drop(struct qvl_tm *tm, struct qvl_chunk *c);
+/* A read needs @c and RAM has no raw copy: adapt the split on ghosts. */
+void qvl_tm_raw_miss(struct qvl_tm *tm, struct qvl_chunk *c);
+/* Chunk @c is being freed: off every list. */
+void qvl_tm_chunk_forget(struct qvl_tm *tm, struct qvl_chunk *c);
+void qvl_tm_leave_ram(struct qvl_tm *tm, struct qvl_chunk *c);
+
 /* tm.c */
 void qvl_tm_forget_frame(struct qvl_tm *tm, struct qvl_chunk *c);
 void qvl_tm_ring_add(struct qvl_tm *tm, struct qvl_chunk *c);
 void qvl_tm_ring_del(struct qvl_tm *tm, struct qvl_chunk *c);
-int qvl_tm_make_room(struct qvl_tm *tm, size_t nchunks);
 int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
 /* Decode @c's frame into @dst (a chunk) without bringing it into RAM. */
 int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst);
 int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
 int qvl_tm_defer(struct qvl_tm *tm, uint64_t ino, uint64_t idx, uint32_t slot,
 		 int remove);
+
+/* Dirty, and of a file whose data goes to the store. */
+static inline int qvl_tm_to_write(const struct qvl_chunk *c)
+{
+	return c->dirty && !(c->blob->flags & QVL_BLOB_NO_STORE);
+}
 
 #endif /* QVL_TM_I_H */

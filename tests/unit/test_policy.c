@@ -263,8 +263,80 @@ static void t_bookkeeping(void)
 	QVL_CHECK_EQ(l.nlir + l.nhir + l.nghost, 0);
 }
 
+/* Every list agrees with the counters. */
+static int consistent(const struct qvl_lirs *l)
+{
+	uint64_t nq = 0, ng = 0, nl = 0;
+	for (const struct qvl_lirs_node *n = l->q.qnext; n != &l->q; n = n->qnext) {
+		if (n->state != QVL_LIRS_HIR || n->qnext->qprev != n)
+			return 0;
+		nq++;
+	}
+	for (const struct qvl_lirs_node *n = l->g.qnext; n != &l->g; n = n->qnext) {
+		if (n->state != QVL_LIRS_GHOST || !n->in_s)
+			return 0;
+		ng++;
+	}
+	for (const struct qvl_lirs_node *n = l->s.snext; n != &l->s; n = n->snext) {
+		if (!n->in_s || n->snext->sprev != n)
+			return 0;
+		nl += n->state == QVL_LIRS_LIR;
+	}
+	if (l->s.sprev != &l->s && l->s.sprev->state != QVL_LIRS_LIR)
+		return 0; /* the bottom of the stack is LIR */
+	return nq == l->nhir && ng == l->nghost && nl == l->nlir;
+}
+
+/* Random operations in the order the tier manager makes them. */
+static void t_random_ops(void)
+{
+	struct qvl_lirs l;
+	struct qvl_lirs_node n[64] = { 0 };
+	qvl_lirs_init(&l);
+	for (int step = 0; step < 200000; step++) {
+		struct qvl_lirs_node *x = &n[rng() % 64];
+		unsigned op = (unsigned)(rng() % 8);
+		int st0 = x->state, ins0 = x->in_s;
+		uint64_t cnt0[4] = { l.nlir, l.nhir, l.nghost, l.lir_max };
+		switch (op) {
+		case 0: case 1: case 2: case 3:
+			qvl_lirs_access(&l, x);
+			break;
+		case 4: case 5: {
+			struct qvl_lirs_node *v = qvl_lirs_next_victim(&l, NULL);
+			for (unsigned k = rng() % 3; v && k; k--)
+				v = qvl_lirs_next_victim(&l, v);
+			if (v)
+				qvl_lirs_evict(&l, v);
+			break;
+		}
+		case 6:
+			if (rng() % 4)
+				qvl_lirs_evict(&l, x);
+			else
+				qvl_lirs_remove(&l, x);
+			break;
+		default:
+			qvl_lirs_set_capacity(&l, 1 + rng() % 40);
+			break;
+		}
+		if (!consistent(&l)) {
+			fprintf(stderr, "inconsistent after step %d: op %u on "
+				"state %d in_s %d, lir %llu hir %llu ghost %llu "
+				"max %llu\n", step, op, st0, ins0,
+				(unsigned long long)cnt0[0],
+				(unsigned long long)cnt0[1],
+				(unsigned long long)cnt0[2],
+				(unsigned long long)cnt0[3]);
+			QVL_CHECK(0);
+			return;
+		}
+	}
+}
+
 int main(void)
 {
+	QVL_RUN(t_random_ops);
 	QVL_RUN(t_bookkeeping);
 	QVL_RUN(t_loop);
 	QVL_RUN(t_zipf);

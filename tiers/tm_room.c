@@ -1,0 +1,364 @@
+/*
+ * tm_room.c - how the RAM budget is split, and who leaves RAM.
+ *
+ * HOW IT WORKS
+ *
+ * One budget (the pool's) pays for three forms of a chunk in RAM:
+ *
+ *   raw      a decoded chunk in a pool slot: what reads copy from and
+ *            writes go to.  On the clock ring.
+ *   page     the bytes the kernel's page cache holds because we replied
+ *   cache    with them (or they were written through it).  We cannot see
+ *            the kernel's hits, only what we handed it; that is charged to
+ *            the pool (qvl_pool_charge) and kept on a FIFO, and dropping
+ *            it (fuse_lowlevel_notify_inval_inode, through the evicted
+ *            callback) gives the charge back.  Without this the same bytes
+ *            are paid twice: once in the daemon, once in the page cache.
+ *   z        a copy of the chunk's current disk frame (compressed, 0.66
+ *            of a bf16 chunk) in pool pieces, under LIRS.  A read of a
+ *            chunk that is only here decodes from RAM: no disk.
+ *
+ * The raw side (daemon raw + page cache) and z compete for the budget.
+ * Daemon raw keeps a small share (raw_keep: enough for reads in flight,
+ * readahead and writes being gathered); past it, raw chunks leave first,
+ * their data being in the page cache or z anyway.  The page cache may use
+ * up to raw_target; z gets the rest.  raw_target adapts as ARC's p does,
+ * from ghost hits: a read that misses the raw side for a chunk that left it
+ * less than raw_target bytes of departures ago would have hit with a larger
+ * raw side (raw_target grows by a chunk); a disk fetch of a chunk that left
+ * z less than zbytes of departures ago would have hit with a larger z
+ * (raw_target shrinks by a chunk).  On a loop larger than RAM the page
+ * cache never hits and z does, so z takes nearly all; on a hot set that
+ * fits, the page cache keeps it raw and serves it without us.
+ *
+ * A raw chunk that leaves RAM dirty is written to the store (encoded,
+ * checksummed, copy-on-write) and its fresh frame is kept in z when it
+ * compresses (below 0.9 of a chunk: an incompressible frame in RAM would
+ * cost as much as the raw chunk and save nothing); a chunk fetched from
+ * disk keeps the frame it was read from the same way.
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "tm_i.h"
+
+#define TM_RAW_KEEP_CHUNKS (2 * TM_BATCH)
+
+static size_t chunk_size(const struct qvl_tm *tm)
+{
+	return (size_t)1 << tm->cfg.chunk_shift;
+}
+
+/* Limits of the split, from the budget as it is now. */
+static void room_limits(struct qvl_tm *tm)
+{
+	uint64_t budget = qvl_pool_budget(tm->cfg.pool);
+	uint64_t chunk = chunk_size(tm);
+	uint64_t keep = TM_RAW_KEEP_CHUNKS * chunk;
+	if (keep < budget / 16)
+		keep = budget / 16;
+	if (keep > budget / 4)
+		keep = budget / 4;
+	tm->raw_keep = keep;
+	tm->raw_min = keep + TM_RAW_KEEP_CHUNKS * chunk;
+	if (tm->raw_min > budget / 2)
+		tm->raw_min = budget / 2;
+	tm->raw_max = budget - budget / 16;
+	if (!tm->raw_target)
+		tm->raw_target = budget / 2;
+	if (tm->raw_target < tm->raw_min)
+		tm->raw_target = tm->raw_min;
+	if (tm->raw_target > tm->raw_max)
+		tm->raw_target = tm->raw_max;
+}
+
+void qvl_tm_room_init(struct qvl_tm *tm)
+{
+	qvl_lirs_init(&tm->lirs);
+	tm->zpiece = qvl_zram_piece(chunk_size(tm));
+	room_limits(tm);
+}
+
+static int may_leave_ram(const struct qvl_tm *tm, const struct qvl_chunk *c)
+{
+	uint32_t f = c->blob->flags;
+	if (c->hold || (f & QVL_BLOB_PINNED))
+		return 0;
+	if (f & QVL_BLOB_DROPPABLE)
+		return 1;
+	if (f & QVL_BLOB_NO_STORE)
+		return 0; /* session data lives and dies in RAM */
+	return tm->cfg.nvme != NULL;
+}
+
+/* Up to @max raw victims by CLOCK; returns how many.  @clean_only: the
+ * store is full, so only chunks that need no write may go. */
+static unsigned pick_victims(struct qvl_tm *tm, struct qvl_chunk **v,
+			     unsigned max, int clean_only)
+{
+	unsigned n = 0;
+	/* Two sweeps: the first may only clear reference bits. */
+	for (uint64_t steps = 2 * tm->nring + 1; n < max && steps && tm->hand;
+	     steps--) {
+		struct qvl_chunk *c = tm->hand;
+		tm->hand = c->next;
+		if (!may_leave_ram(tm, c))
+			continue;
+		if (clean_only && c->dirty &&
+		    !(c->blob->flags & QVL_BLOB_DROPPABLE))
+			continue;
+		if (c->ref) {
+			c->ref = 0;
+			continue;
+		}
+		c->hold = 1;
+		v[n++] = c;
+	}
+	return n;
+}
+
+void qvl_tm_leave_ram(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	struct qvl_blob *b = c->blob;
+	if ((b->flags & QVL_BLOB_DROPPABLE) && (c->dirty || !c->disk_len)) {
+		c->lost = 1; /* volatile: never written to the store */
+		tm->st.dropped++;
+		qvl_tm_pc_drop(tm, c); /* the kernel must not serve it either */
+	}
+	c->hold = 0;
+	qvl_blob_ram_free(b, c);
+	if (!c->pc_bytes)
+		c->raw_gone = tm->raw_gone += b->chunk;
+	tm->st.evicted++;
+}
+
+/* One batch of raw victims out of RAM, dirty ones written first (their
+ * frames kept in z).  Returns chunks freed, or a negative errno. */
+static int evict_raw(struct qvl_tm *tm, uint64_t need, int *store_full)
+{
+	struct qvl_chunk *v[TM_BATCH], *w[TM_BATCH];
+	uint64_t want = (need + chunk_size(tm) - 1) / chunk_size(tm);
+	unsigned n = pick_victims(tm, v, want && want < TM_BATCH ? (unsigned)want
+							  : TM_BATCH,
+				  *store_full);
+	if (!n)
+		return 0;
+	unsigned nw = 0, freed = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (qvl_tm_to_write(v[i]))
+			w[nw++] = v[i];
+	int rc = nw ? qvl_tm_write_frames(tm, w, nw) : 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!v[i]->dirty || (v[i]->blob->flags & QVL_BLOB_DROPPABLE)) {
+			qvl_tm_leave_ram(tm, v[i]);
+			freed++;
+		} else {
+			v[i]->hold = 0; /* its write failed: stays */
+		}
+	}
+	/* The frames just written are still in the bounce buffers. */
+	for (unsigned i = 0; i < nw; i++)
+		if (!w[i]->dirty && w[i]->disk_len)
+			qvl_tm_z_keep(tm, w[i],
+				      (char *)tm->bounce + (size_t)i * tm->slot_size,
+				      w[i]->disk_len);
+	/* A full store: clean chunks elsewhere on the clock may still
+	 * leave RAM. */
+	if (rc == -ENOSPC)
+		*store_full = 1;
+	else if (rc && !freed)
+		return rc;
+	return (int)freed + (rc == -ENOSPC && !freed);
+}
+
+static struct qvl_chunk *pol_chunk(struct qvl_lirs_node *n)
+{
+	return (struct qvl_chunk *)((char *)n - offsetof(struct qvl_chunk, pol));
+}
+
+static uint64_t z_cost(const struct qvl_tm *tm, uint32_t len)
+{
+	return (uint64_t)((len + tm->zpiece - 1) / tm->zpiece) * tm->zpiece;
+}
+
+static void z_free(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	uint64_t cost = (uint64_t)c->z->npieces * tm->zpiece;
+	qvl_zram_free(tm->cfg.pool, tm->zpiece, c->z);
+	c->z = NULL;
+	tm->nz--;
+	tm->zbytes -= cost;
+	c->blob->zbytes -= cost;
+	c->z_gone = tm->z_gone += cost;
+}
+
+/* The compressed tier's victim, by LIRS.  Returns 1 if one left. */
+static int evict_z(struct qvl_tm *tm)
+{
+	if (!tm->nz)
+		return 0;
+	/* The tier is full now: its size in frames is its capacity. */
+	qvl_lirs_set_capacity(&tm->lirs, tm->nz);
+	for (struct qvl_lirs_node *n = qvl_lirs_next_victim(&tm->lirs, NULL); n;
+	     n = qvl_lirs_next_victim(&tm->lirs, n)) {
+		struct qvl_chunk *c = pol_chunk(n);
+		if (c->hold)
+			continue;
+		z_free(tm, c);
+		qvl_lirs_evict(&tm->lirs, n);
+		tm->st.z_evicted++;
+		return 1;
+	}
+	return 0;
+}
+
+static void pc_unlink(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	if (c->pcprev)
+		c->pcprev->pcnext = c->pcnext;
+	else
+		tm->pc_first = c->pcnext;
+	if (c->pcnext)
+		c->pcnext->pcprev = c->pcprev;
+	else
+		tm->pc_last = c->pcprev;
+	c->pcprev = c->pcnext = NULL;
+	qvl_pool_charge(tm->cfg.pool, -(int64_t)c->pc_bytes);
+	tm->pc_bytes -= c->pc_bytes;
+	c->pc_bytes = 0;
+}
+
+void qvl_tm_pc_note(struct qvl_tm *tm, struct qvl_chunk *c, size_t end)
+{
+	end = (end + 4095) & ~(size_t)4095;
+	if (end > c->blob->chunk)
+		end = c->blob->chunk;
+	if (end <= c->pc_bytes)
+		return;
+	if (!c->pc_bytes) {
+		c->pcprev = tm->pc_last;
+		c->pcnext = NULL;
+		if (tm->pc_last)
+			tm->pc_last->pcnext = c;
+		else
+			tm->pc_first = c;
+		tm->pc_last = c;
+	}
+	qvl_pool_charge(tm->cfg.pool, (int64_t)(end - c->pc_bytes));
+	tm->pc_bytes += end - c->pc_bytes;
+	c->pc_bytes = (uint32_t)end;
+}
+
+void qvl_tm_pc_drop(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	if (!c->pc_bytes)
+		return;
+	uint64_t len = c->pc_bytes;
+	pc_unlink(tm, c);
+	c->raw_gone = tm->raw_gone += len;
+	tm->st.pc_dropped++;
+	if (tm->cfg.evicted)
+		tm->cfg.evicted(tm->cfg.arg, c->blob->ino,
+				c->idx << c->blob->shift, len);
+}
+
+static int pc_drop_oldest(struct qvl_tm *tm)
+{
+	for (struct qvl_chunk *c = tm->pc_first; c; c = c->pcnext) {
+		if (c->hold)
+			continue; /* a reply of it may be on its way */
+		qvl_tm_pc_drop(tm, c);
+		return 1;
+	}
+	return 0;
+}
+
+int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes)
+{
+	struct qvl_pool *pool = tm->cfg.pool;
+	size_t chunk = chunk_size(tm);
+	int store_full = 0, rc;
+	room_limits(tm);
+	while (qvl_pool_avail(pool) < (int64_t)bytes) {
+		uint64_t need = (uint64_t)((int64_t)bytes - qvl_pool_avail(pool));
+		uint64_t raw = tm->nring * chunk;
+		if (raw > tm->raw_keep) {
+			rc = evict_raw(tm, need, &store_full);
+			if (rc < 0)
+				return rc;
+			if (rc)
+				continue;
+		}
+		if (raw + tm->pc_bytes > tm->raw_target && pc_drop_oldest(tm))
+			continue;
+		if (evict_z(tm))
+			continue;
+		rc = evict_raw(tm, need, &store_full);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			continue;
+		if (pc_drop_oldest(tm))
+			continue;
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+uint64_t qvl_tm_z_cost(const struct qvl_tm *tm, const struct qvl_chunk *c)
+{
+	if (c->z || !c->disk_len || c->disk_len > c->blob->chunk / 10 * 9)
+		return 0;
+	return z_cost(tm, c->disk_len);
+}
+
+void qvl_tm_z_keep(struct qvl_tm *tm, struct qvl_chunk *c, const void *frame,
+		   uint32_t len)
+{
+	if (c->z || len > c->blob->chunk / 10 * 9 ||
+	    (c->blob->flags & QVL_BLOB_NO_STORE))
+		return;
+	if (qvl_pool_avail(tm->cfg.pool) < (int64_t)z_cost(tm, len))
+		return;
+	if (qvl_zram_store(tm->cfg.pool, tm->zpiece, frame, len, &c->z))
+		return;
+	tm->nz++;
+	tm->zbytes += (uint64_t)c->z->npieces * tm->zpiece;
+	c->blob->zbytes += (uint64_t)c->z->npieces * tm->zpiece;
+	tm->st.z_stored++;
+	qvl_lirs_access(&tm->lirs, &c->pol);
+}
+
+void qvl_tm_z_drop(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	if (!c->z)
+		return;
+	z_free(tm, c);
+	qvl_lirs_evict(&tm->lirs, &c->pol);
+}
+
+void qvl_tm_raw_miss(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	uint64_t chunk = chunk_size(tm);
+	if (c->raw_gone && tm->raw_gone - c->raw_gone < tm->raw_target) {
+		tm->st.raw_ghost_hits++;
+		if (tm->raw_target + chunk <= tm->raw_max)
+			tm->raw_target += chunk;
+	}
+	if (!c->z && c->z_gone && tm->z_gone - c->z_gone < tm->zbytes + chunk) {
+		tm->st.z_ghost_hits++;
+		if (tm->raw_target >= tm->raw_min + chunk)
+			tm->raw_target -= chunk;
+	}
+}
+
+void qvl_tm_chunk_forget(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	if (c->z) {
+		z_free(tm, c);
+		c->z_gone = 0;
+	}
+	qvl_lirs_remove(&tm->lirs, &c->pol);
+	if (c->pc_bytes)
+		pc_unlink(tm, c);
+}
