@@ -90,6 +90,22 @@ static void note_access(struct qvl_fs *fs, struct qvl_inode *in)
 	}
 }
 
+/* This thread's reply buffer, at least @n bytes (READs are at most
+ * max_read, so it is allocated once per thread). */
+static char *read_buf(struct qvl_fs *fs, size_t n)
+{
+	size_t *b = pthread_getspecific(fs->read_buf);
+	if (b && b[0] >= n)
+		return (char *)(b + 8);
+	free(b);
+	size_t cap = n < (1u << 20) ? 1u << 20 : n;
+	b = malloc(64 + cap);
+	if (b)
+		b[0] = cap;
+	pthread_setspecific(fs->read_buf, b);
+	return b ? (char *)(b + 8) : NULL;
+}
+
 static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
@@ -110,7 +126,7 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	} else if (off >= 0 && (uint64_t)off < in->size) {
 		n = in->size - (uint64_t)off < size ? in->size - (uint64_t)off
 						     : size;
-		buf = malloc(n);
+		buf = read_buf(fs, n);
 		if (buf)
 			err = -qvl_blob_read(in->blob, buf, n, (uint64_t)off);
 		else
@@ -122,7 +138,6 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_buf(req, buf, n);
-	free(buf);
 }
 
 static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,

@@ -42,31 +42,31 @@
 
 #include "tm_i.h"
 
-#define TM_RAW_KEEP_CHUNKS (2 * TM_BATCH)
-
 static size_t chunk_size(const struct qvl_tm *tm)
 {
 	return (size_t)1 << tm->cfg.chunk_shift;
 }
 
-/* Limits of the split, from the budget as it is now. */
+/* Limits of the split, from the budget as it is now.  The raw side starts
+ * at its floor: its hits are the kernel's and cost us nothing to lose to
+ * a smaller page cache when the frames behind it are in RAM (a decode),
+ * while every byte it holds keeps 1.5 bytes of frames out of RAM.  Ghost
+ * hits grow it when a working set wants it raw. */
 static void room_limits(struct qvl_tm *tm)
 {
 	uint64_t budget = qvl_pool_budget(tm->cfg.pool);
 	uint64_t chunk = chunk_size(tm);
-	uint64_t keep = TM_RAW_KEEP_CHUNKS * chunk;
-	if (keep < budget / 16)
-		keep = budget / 16;
+	uint64_t keep = TM_BATCH * chunk;
+	if (keep < budget / 32)
+		keep = budget / 32;
 	if (keep > budget / 4)
 		keep = budget / 4;
 	tm->raw_keep = keep;
-	tm->raw_min = keep + TM_RAW_KEEP_CHUNKS * chunk;
+	tm->raw_min = keep + TM_BATCH * chunk;
 	if (tm->raw_min > budget / 2)
 		tm->raw_min = budget / 2;
 	tm->raw_max = budget - budget / 16;
-	if (!tm->raw_target)
-		tm->raw_target = budget / 2;
-	if (tm->raw_target < tm->raw_min)
+	if (!tm->raw_target || tm->raw_target < tm->raw_min)
 		tm->raw_target = tm->raw_min;
 	if (tm->raw_target > tm->raw_max)
 		tm->raw_target = tm->raw_max;
