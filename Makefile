@@ -33,7 +33,7 @@ QVL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE -DFUSE_USE_VERSION=314 -fPIC \
 	-pthread -Iclient -Icodecs -Itiers -Icuda -Ifs -Itests $(PKG_CFLAGS)
 LIBS := $(PKG_LIBS) -pthread -lm
 
-VERSION := 0.2.0
+VERSION := 0.3.0
 QVL_CFLAGS += -DQVL_VERSION=\"$(VERSION)\"
 
 # Filled in by the modules.
