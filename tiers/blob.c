@@ -373,9 +373,8 @@ next:
 		off += n;
 		len -= n;
 	}
-	/* What the reply hands the kernel is paid from the budget too. */
-	if (b->tm && qvl_pool_avail(b->pool) < 0)
-		qvl_tm_make_room(b->tm, 0);
+	if (b->tm)
+		qvl_tm_settle(b->tm);
 	return 0;
 }
 
@@ -413,8 +412,8 @@ int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,
 	}
 	holds_release(b, first, last);
 	b->version++;
-	if (b->tm && qvl_pool_avail(b->pool) < 0)
-		qvl_tm_make_room(b->tm, 0);
+	if (b->tm)
+		qvl_tm_settle(b->tm);
 	return 0;
 }
 

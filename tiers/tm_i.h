@@ -115,6 +115,9 @@ void qvl_zram_gather(const struct qvl_zframe *z, size_t piece, void *dst);
 void qvl_tm_room_init(struct qvl_tm *tm);
 /* Make @bytes of the pool budget free: -ENOSPC when nothing can leave. */
 int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes);
+/* qvl_tm_settle() - after page cache was charged (a read reply, a write):
+ * bring the pool back within its budget, as far as anything may leave. */
+void qvl_tm_settle(struct qvl_tm *tm);
 /* Keep @frame (just read or written, the current frame of @c) in RAM when
  * it compresses and the budget has room: no eviction for it. */
 void qvl_tm_z_keep(struct qvl_tm *tm, struct qvl_chunk *c, const void *frame,

@@ -204,8 +204,7 @@ static int evict_z(struct qvl_tm *tm)
 		struct qvl_chunk *c = pol_chunk(n);
 		if (c->hold)
 			continue;
-		z_free(tm, c);
-		qvl_lirs_evict(&tm->lirs, n);
+		qvl_tm_z_drop(tm, c);
 		tm->st.z_evicted++;
 		return 1;
 	}
@@ -305,9 +304,21 @@ int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes)
 	return 0;
 }
 
+/* A frame worth keeping in RAM: it compresses (below 0.9 of a chunk). */
+static int z_worth(const struct qvl_chunk *c, uint32_t len)
+{
+	return len && len <= c->blob->chunk / 10 * 9;
+}
+
+void qvl_tm_settle(struct qvl_tm *tm)
+{
+	if (qvl_pool_avail(tm->cfg.pool) < 0)
+		qvl_tm_make_room(tm, 0);
+}
+
 uint64_t qvl_tm_z_cost(const struct qvl_tm *tm, const struct qvl_chunk *c)
 {
-	if (c->z || !c->disk_len || c->disk_len > c->blob->chunk / 10 * 9)
+	if (c->z || !z_worth(c, c->disk_len))
 		return 0;
 	return z_cost(tm, c->disk_len);
 }
@@ -315,8 +326,7 @@ uint64_t qvl_tm_z_cost(const struct qvl_tm *tm, const struct qvl_chunk *c)
 void qvl_tm_z_keep(struct qvl_tm *tm, struct qvl_chunk *c, const void *frame,
 		   uint32_t len)
 {
-	if (c->z || len > c->blob->chunk / 10 * 9 ||
-	    (c->blob->flags & QVL_BLOB_NO_STORE))
+	if (c->z || !z_worth(c, len) || (c->blob->flags & QVL_BLOB_NO_STORE))
 		return;
 	if (qvl_pool_avail(tm->cfg.pool) < (int64_t)z_cost(tm, len))
 		return;
