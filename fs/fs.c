@@ -83,7 +83,9 @@ int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
 			goto out_free;
 		struct qvl_tm_config tc = {
 			.pool = fs->pool, .nvme = fs->nvme, .cat = fs->cat,
-			.chunk_shift = cfg->chunk_shift, .evicted = on_evicted,
+			.chunk_shift = cfg->chunk_shift,
+			.workers = qvl_tm_default_workers(),
+			.evicted = on_evicted,
 			.io_error = on_io_error, .arg = fs,
 		};
 		rc = qvl_tm_create(&tc, &fs->tm);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include <xxhash.h>
 
@@ -376,6 +377,50 @@ next:
 	if (b->tm)
 		qvl_tm_settle(b->tm);
 	return 0;
+}
+
+int qvl_blob_map_read(struct qvl_blob *b, uint64_t off, size_t len,
+		      struct iovec *iov, unsigned max, unsigned *n)
+{
+	*n = 0;
+	if (!len)
+		return 0;
+	if (b->tm && (b->on_disk || b->flags & QVL_BLOB_DROPPABLE)) {
+		int rc = fetch_for_read(b, off, len);
+		if (rc)
+			return rc;
+	}
+	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
+	if (last - first >= max)
+		return -EAGAIN;
+	for (uint64_t i = first; i <= last; i++) {
+		struct qvl_chunk *c = i < b->nmap ? b->map[i] : NULL;
+		if (!c || !c->ram) { /* a hole, or no room: copy instead */
+			if (i > first)
+				holds_release(b, first, i - 1);
+			*n = 0;
+			return -EAGAIN;
+		}
+		size_t in = i == first ? (size_t)(off & (b->chunk - 1)) : 0;
+		size_t end = i == last ? (size_t)((off + len - 1) &
+						  (b->chunk - 1)) + 1
+				       : b->chunk;
+		iov[(*n)++] = (struct iovec){ (char *)c->ram + in, end - in };
+		c->hold = 1; /* until qvl_blob_map_done() */
+		c->ref = 1;
+		if (b->tm)
+			qvl_tm_pc_note(b->tm, c, end);
+	}
+	return 0;
+}
+
+void qvl_blob_map_done(struct qvl_blob *b, uint64_t off, size_t len)
+{
+	if (!len)
+		return;
+	holds_release(b, off >> b->shift, (off + len - 1) >> b->shift);
+	if (b->tm)
+		qvl_tm_settle(b->tm);
 }
 
 int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,

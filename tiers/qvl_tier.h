@@ -23,6 +23,7 @@
 #include "qvl_abi.h"
 #include "qvl_codec.h"
 
+struct iovec;
 struct qvl_nvme;
 struct qvl_catalog;
 
@@ -138,6 +139,19 @@ void qvl_blob_destroy(struct qvl_blob *blob);
 int qvl_blob_read(struct qvl_blob *blob, void *buf, size_t len, uint64_t off);
 
 /*
+ * qvl_blob_map_read() - the bytes of [@off, @off + @len) where they lie in
+ * RAM, as at most @max pieces @iov[0..*@n), fetching what is on disk like
+ * qvl_blob_read(): a reply can be written from chunk memory with no copy.
+ * The chunks stay in RAM until qvl_blob_map_done() with the same range;
+ * the caller keeps its lock until then.  -EAGAIN (nothing held) when a
+ * part is a hole or could not be brought into RAM, or @max pieces are too
+ * few: qvl_blob_read() copies it instead.  Other errors as qvl_blob_read().
+ */
+int qvl_blob_map_read(struct qvl_blob *blob, uint64_t off, size_t len,
+		      struct iovec *iov, unsigned max, unsigned *n);
+void qvl_blob_map_done(struct qvl_blob *blob, uint64_t off, size_t len);
+
+/*
  * qvl_blob_write() - copy @len bytes from @buf to @off.  All or nothing:
  * every chunk the write needs is allocated first, so on -ENOSPC (budget),
  * -EFBIG (past QVL_BLOB_MAX_SIZE) or -ENOMEM no byte of the blob changed.
@@ -192,7 +206,9 @@ int qvl_blob_checksum(struct qvl_blob *blob, uint64_t size,
  * pointing at overwritten bytes.
  *
  * Thread context: none of this is thread-safe; the caller holds one lock
- * around every call on the manager and on its blobs.
+ * around every call on the manager and on its blobs.  Inside a call, the
+ * chunks of one batch (a readahead run, an eviction batch) are decoded or
+ * encoded on the manager's worker threads while the caller waits.
  */
 
 struct qvl_tm;
@@ -202,6 +218,9 @@ struct qvl_tm_config {
 	struct qvl_nvme *nvme;   /* NULL: RAM only, nothing spills */
 	struct qvl_catalog *cat; /* NULL: frames are not recorded */
 	unsigned chunk_shift;
+	/* Threads that decode and encode a batch of chunks beside the caller
+	 * (0: the caller does it all); qvl_tm_default_workers() suggests. */
+	unsigned workers;
 	/* A chunk of @ino left RAM: the caller may drop its page cache. */
 	void (*evicted)(void *arg, uint64_t ino, uint64_t off, uint64_t len);
 	/* A frame of @ino failed to read or verify (@err < 0). */
@@ -236,6 +255,8 @@ struct qvl_tm_stats {
 };
 
 int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out);
+/* qvl_tm_default_workers() - one per online core beyond the caller's. */
+unsigned qvl_tm_default_workers(void);
 /* qvl_tm_destroy() - the manager only; blobs must be destroyed first. */
 void qvl_tm_destroy(struct qvl_tm *tm);
 

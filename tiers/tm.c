@@ -28,6 +28,29 @@
 
 #include "tm_i.h"
 
+/* The crew and what each of its workers needs: codec scratch and a buffer
+ * to gather a frame kept in RAM; the disk batch's bounce buffers. */
+static int workers_create(struct qvl_tm *tm, unsigned threads)
+{
+	int rc = qvl_crew_create(threads, &tm->crew);
+	if (rc)
+		return rc;
+	unsigned n = qvl_crew_size(tm->crew);
+	tm->slot_size = qvl_nvme_slot_size(tm->cfg.nvme);
+	tm->codec = calloc(n, sizeof(*tm->codec));
+	tm->zbuf = calloc(n, sizeof(*tm->zbuf));
+	tm->bounce = aligned_alloc(QVL_NVME_ALIGN, TM_BATCH * tm->slot_size);
+	if (!tm->codec || !tm->zbuf || !tm->bounce)
+		return -ENOMEM;
+	for (unsigned w = 0; w < n; w++) {
+		tm->codec[w] = qvl_codec_ctx_create();
+		tm->zbuf[w] = malloc(tm->slot_size);
+		if (!tm->codec[w] || !tm->zbuf[w])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out)
 {
 	struct qvl_tm *tm = calloc(1, sizeof(*tm));
@@ -38,26 +61,38 @@ int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out)
 	tm->epoch = 1;
 	qvl_tm_room_init(tm);
 	if (cfg->nvme) {
-		tm->slot_size = qvl_nvme_slot_size(cfg->nvme);
-		tm->codec = qvl_codec_ctx_create();
-		tm->bounce = aligned_alloc(QVL_NVME_ALIGN, TM_BATCH * tm->slot_size);
-		tm->zbuf = malloc(tm->slot_size);
-		if (!tm->codec || !tm->bounce || !tm->zbuf) {
+		int rc = workers_create(tm, cfg->workers);
+		if (rc) {
 			qvl_tm_destroy(tm);
-			return -ENOMEM;
+			return rc;
 		}
 	}
 	*out = tm;
 	return 0;
 }
 
+unsigned qvl_tm_default_workers(void)
+{
+	return qvl_crew_default_threads();
+}
+
 void qvl_tm_destroy(struct qvl_tm *tm)
 {
 	if (!tm)
 		return;
-	qvl_codec_ctx_free(tm->codec);
-	free(tm->bounce);
+	if (tm->crew) {
+		unsigned n = qvl_crew_size(tm->crew);
+		for (unsigned w = 0; w < n; w++) {
+			if (tm->codec)
+				qvl_codec_ctx_free(tm->codec[w]);
+			if (tm->zbuf)
+				free(tm->zbuf[w]);
+		}
+		qvl_crew_destroy(tm->crew);
+	}
+	free(tm->codec);
 	free(tm->zbuf);
+	free(tm->bounce);
 	free(tm->deferred);
 	free(tm);
 }
@@ -189,48 +224,74 @@ static int decode_frame(struct qvl_codec_ctx *ctx, const struct qvl_nvme_req *r,
 	return rc;
 }
 
-/* One frame arrived: decode it while the disk reads the others. */
+/* Decode chunk @i of the batch into its RAM on worker @w: from the frame
+ * the disk read, or from its frame in RAM (gathered first). */
+static void decode_job(void *arg, unsigned i, unsigned w)
+{
+	struct fetch_batch *fb = arg;
+	struct qvl_tm *tm = fb->tm;
+	struct qvl_chunk *c = fb->cs[i];
+	struct qvl_nvme_req zr, *r = fb->r ? &fb->r[i] : &zr;
+	if (!fb->r) {
+		zr = (struct qvl_nvme_req){ .len = c->z->len,
+					    .buf = tm->zbuf[w] };
+		qvl_zram_gather(c->z, tm->zpiece, tm->zbuf[w]);
+	}
+	fb->rc[i] = decode_frame(tm->codec[w], r, c, c->ram, &fb->out[i]);
+}
+
+/* One frame arrived: a worker decodes it while the disk reads the rest. */
 static void decode_arrived(void *arg, unsigned i)
 {
 	struct fetch_batch *fb = arg;
-	struct qvl_chunk *c = fb->cs[i];
-	fb->rc[i] = decode_frame(fb->tm->codec, &fb->r[i], c, c->ram,
-				 &fb->out[i]);
+	qvl_crew_post(fb->tm->crew, decode_job, fb, i);
 }
 
-/* Decode @c from its frame in RAM into c->ram.  A frame that fails
- * (RAM went bad under us) is dropped, and the chunk read from disk. */
-static int fetch_from_z(struct qvl_tm *tm, struct qvl_chunk *c)
+/* Decode the chunks of @cs[0..n) that have a frame in RAM, a batch at a
+ * time on the crew.  The others, and those whose frame fails (RAM went
+ * bad under us: the frame is dropped), are moved to the front of @cs for
+ * the disk; returns how many. */
+static unsigned fetch_from_z(struct qvl_tm *tm, struct qvl_chunk **cs,
+			     unsigned n)
 {
-	struct qvl_nvme_req r = { .len = c->z->len, .buf = tm->zbuf };
-	size_t out;
-	qvl_zram_gather(c->z, tm->zpiece, tm->zbuf);
-	int rc = decode_frame(tm->codec, &r, c, c->ram, &out);
-	if (rc) {
-		qvl_tm_z_drop(tm, c);
-		return rc;
+	unsigned nd = 0;
+	for (unsigned base = 0; base < n; base += TM_BATCH) {
+		unsigned k = n - base < TM_BATCH ? n - base : TM_BATCH;
+		struct qvl_chunk *zc[TM_BATCH];
+		struct fetch_batch fb = { .tm = tm, .cs = zc };
+		unsigned nz = 0;
+		for (unsigned i = 0; i < k; i++) {
+			struct qvl_chunk *c = cs[base + i];
+			qvl_tm_raw_miss(tm, c);
+			if (!c->z) {
+				cs[nd++] = c;
+				continue;
+			}
+			zc[nz] = c;
+			qvl_crew_post(tm->crew, decode_job, &fb, nz++);
+		}
+		qvl_crew_wait(tm->crew);
+		for (unsigned j = 0; j < nz; j++) {
+			struct qvl_chunk *c = zc[j];
+			if (fb.rc[j]) {
+				qvl_tm_z_drop(tm, c);
+				cs[nd++] = c;
+				continue;
+			}
+			c->dirty = 0;
+			qvl_lirs_access(&tm->lirs, &c->pol);
+			tm->st.z_hits++;
+			tm->st.raw_bytes_read += fb.out[j];
+		}
 	}
-	qvl_lirs_access(&tm->lirs, &c->pol);
-	tm->st.z_hits++;
-	tm->st.raw_bytes_read += out;
-	return 0;
+	return nd;
 }
 
 int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 {
 	int first_err = 0;
-	unsigned nd = 0;
 	/* Frames in RAM first; what remains goes to disk, compacted. */
-	for (unsigned i = 0; i < n; i++) {
-		struct qvl_chunk *c = cs[i];
-		qvl_tm_raw_miss(tm, c);
-		if (c->z && !fetch_from_z(tm, c)) {
-			c->dirty = 0;
-			continue;
-		}
-		cs[nd++] = c;
-	}
-	n = nd;
+	n = fetch_from_z(tm, cs, n);
 	for (unsigned base = 0; base < n; base += TM_BATCH) {
 		struct qvl_nvme_req r[TM_BATCH];
 		unsigned k = n - base < TM_BATCH ? n - base : TM_BATCH;
@@ -244,6 +305,7 @@ int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 		}
 		struct fetch_batch fb = { .tm = tm, .r = r, .cs = cs + base };
 		qvl_nvme_read_each(tm->cfg.nvme, r, k, decode_arrived, &fb);
+		qvl_crew_wait(tm->crew);
 		for (unsigned i = 0; i < k; i++) {
 			struct qvl_chunk *c = cs[base + i];
 			int rc = fb.rc[i];
@@ -274,7 +336,7 @@ int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst)
 	};
 	size_t out;
 	qvl_nvme_read(tm->cfg.nvme, &r, 1);
-	int rc = decode_frame(tm->codec, &r, c, dst, &out);
+	int rc = decode_frame(tm->codec[0], &r, c, dst, &out);
 	if (rc) {
 		rc = rc == -ENOMEM ? rc : -EIO;
 		io_error(tm, c, rc);
@@ -297,6 +359,27 @@ static uint32_t target_slot(struct qvl_tm *tm, struct qvl_chunk *c, int *cs)
 	return d >= 0 ? 1u - (uint32_t)d : 0;
 }
 
+struct encode_batch {
+	struct qvl_tm *tm;
+	struct qvl_chunk **cs;
+	int rc[TM_BATCH];
+	size_t len[TM_BATCH];
+};
+
+/* Encode chunk @i of the batch into bounce buffer @i, on worker @w. */
+static void encode_job(void *arg, unsigned i, unsigned w)
+{
+	struct encode_batch *eb = arg;
+	struct qvl_tm *tm = eb->tm;
+	struct qvl_chunk *c = eb->cs[i];
+	struct qvl_blob *b = c->blob;
+	void *buf = (char *)tm->bounce + (size_t)i * tm->slot_size;
+	eb->len[i] = 0;
+	eb->rc[i] = qvl_codec_encode_ctx(tm->codec[w], c->ram, b->chunk,
+					 b->dtype, b->codec, buf,
+					 tm->slot_size, &eb->len[i]);
+}
+
 int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 {
 	struct qvl_nvme_req r[TM_BATCH];
@@ -317,19 +400,19 @@ int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 	int short_batch = n > fit;
 	if (short_batch)
 		n = (unsigned)fit;
+	struct encode_batch eb = { .tm = tm, .cs = cs };
+	for (unsigned i = 0; i < n; i++)
+		qvl_crew_post(tm->crew, encode_job, &eb, i);
+	qvl_crew_wait(tm->crew);
 	for (unsigned i = 0; i < n; i++) {
 		struct qvl_chunk *c = cs[i];
-		struct qvl_blob *b = c->blob;
-		size_t len = 0;
-		void *buf = (char *)tm->bounce + (size_t)i * tm->slot_size;
-		rc = qvl_codec_encode_ctx(tm->codec, c->ram, b->chunk, b->dtype,
-					  b->codec, buf, tm->slot_size, &len);
-		if (rc)
-			return rc;
+		if (eb.rc[i])
+			return eb.rc[i];
 		r[i] = (struct qvl_nvme_req){
-			.ino = b->ino, .idx = c->idx,
+			.ino = c->blob->ino, .idx = c->idx,
 			.slot = target_slot(tm, c, &committed[i]),
-			.len = (uint32_t)len, .buf = buf,
+			.len = (uint32_t)eb.len[i],
+			.buf = (char *)tm->bounce + (size_t)i * tm->slot_size,
 		};
 	}
 	rc = qvl_nvme_write(tm->cfg.nvme, r, n);

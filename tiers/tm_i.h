@@ -11,6 +11,7 @@
 #ifndef QVL_TM_I_H
 #define QVL_TM_I_H
 
+#include "crew.h"
 #include "lirs_i.h"
 #include "qvl_catalog.h"
 #include "qvl_codec.h"
@@ -78,9 +79,12 @@ struct qvl_tm {
 	uint64_t epoch; /* bumped by every commit */
 	struct qvl_chunk *hand; /* clock hand on the ring of resident chunks */
 	uint64_t nring;
-	struct qvl_codec_ctx *codec;
+	struct qvl_crew *crew; /* decodes and encodes a batch on all cores */
+	/* Per crew worker (0 is the caller): codec scratch, and one frame
+	 * gathered from RAM for decoding. */
+	struct qvl_codec_ctx **codec;
+	void **zbuf;
 	void *bounce;   /* TM_BATCH aligned frame buffers */
-	void *zbuf;     /* one frame gathered from RAM for decoding */
 	size_t zpiece;  /* bytes per piece of a frame in RAM */
 
 	/* The split of the budget (see tm_room.c). */

@@ -95,6 +95,10 @@ static void on_io_error(void *arg, uint64_t ino, uint64_t idx, int err)
 	e->err = err;
 }
 
+/* Worker threads of the managers under test: every case runs with none
+ * (the caller decodes and encodes) and with a crew. */
+static unsigned workers;
+
 static int attach(void *arg, const struct qvl_cat_chunk *c)
 {
 	struct env *e = arg;
@@ -116,7 +120,8 @@ static int env_open(struct env *e)
 		rc = qvl_nvme_open(e->dir, SHIFT, 32, &e->nvme);
 	struct qvl_tm_config tc = {
 		.pool = e->pool, .nvme = e->nvme, .cat = e->cat,
-		.chunk_shift = SHIFT, .io_error = on_io_error, .arg = e,
+		.chunk_shift = SHIFT, .workers = workers,
+		.io_error = on_io_error, .arg = e,
 	};
 	if (!rc)
 		rc = qvl_tm_create(&tc, &e->tm);
@@ -532,12 +537,17 @@ static void t_pinned(void)
 
 int main(void)
 {
-	QVL_RUN(t_spill_reopen);
-	QVL_RUN(t_cow_crash);
-	QVL_RUN(t_deferred_punch);
-	QVL_RUN(t_corrupt);
-	QVL_RUN(t_no_store);
-	QVL_RUN(t_droppable);
-	QVL_RUN(t_pinned);
+	static const unsigned crews[] = { 0, 3 };
+	for (unsigned i = 0; i < 2; i++) {
+		workers = crews[i];
+		fprintf(stderr, " with %u worker threads:\n", workers);
+		QVL_RUN(t_spill_reopen);
+		QVL_RUN(t_cow_crash);
+		QVL_RUN(t_deferred_punch);
+		QVL_RUN(t_corrupt);
+		QVL_RUN(t_no_store);
+		QVL_RUN(t_droppable);
+		QVL_RUN(t_pinned);
+	}
 	return QVL_TEST_EXIT();
 }

@@ -1,0 +1,75 @@
+/*
+ * test_crew.c - the worker crew: every posted job runs once, on a worker
+ * in range, and wait returns only after all of them; a full queue and a
+ * crew of no threads run jobs on the caller.
+ */
+#include <stdatomic.h>
+#include <string.h>
+
+#include "crew.h"
+#include "harness.h"
+
+#define NJOBS 200 /* more than the queue holds */
+
+struct batch {
+	atomic_uint ran[NJOBS];
+	atomic_uint bad_worker;
+	unsigned size;
+};
+
+static void job(void *arg, unsigned j, unsigned w)
+{
+	struct batch *b = arg;
+	volatile unsigned spin = 0; /* some work, so jobs overlap */
+	for (unsigned i = 0; i < 2000; i++)
+		spin++;
+	if (w >= b->size)
+		atomic_fetch_add(&b->bad_worker, 1);
+	atomic_fetch_add(&b->ran[j], 1);
+}
+
+static void run_batches(unsigned threads)
+{
+	struct qvl_crew *crew;
+	QVL_CHECK_EQ(qvl_crew_create(threads, &crew), 0);
+	QVL_CHECK_EQ(qvl_crew_size(crew), threads + 1);
+	static struct batch b;
+	for (unsigned round = 0; round < 300; round++) {
+		unsigned n = 1 + round % NJOBS;
+		memset(&b, 0, sizeof(b));
+		b.size = qvl_crew_size(crew);
+		for (unsigned j = 0; j < n; j++)
+			qvl_crew_post(crew, job, &b, j);
+		qvl_crew_wait(crew);
+		unsigned wrong = 0;
+		for (unsigned j = 0; j < NJOBS; j++)
+			wrong += atomic_load(&b.ran[j]) != (j < n);
+		QVL_CHECK_EQ(wrong, 0);
+		QVL_CHECK_EQ(atomic_load(&b.bad_worker), 0);
+	}
+	qvl_crew_wait(crew); /* nothing pending: returns at once */
+	qvl_crew_destroy(crew);
+}
+
+static void t_no_threads(void) { run_batches(0); }
+static void t_one_thread(void) { run_batches(1); }
+static void t_many_threads(void) { run_batches(7); }
+
+static void t_clamped(void)
+{
+	struct qvl_crew *crew;
+	QVL_CHECK_EQ(qvl_crew_create(100, &crew), 0);
+	QVL_CHECK(qvl_crew_size(crew) <= 8);
+	qvl_crew_destroy(crew);
+	qvl_crew_destroy(NULL);
+	QVL_CHECK(qvl_crew_default_threads() <= 7);
+}
+
+int main(void)
+{
+	QVL_RUN(t_no_threads);
+	QVL_RUN(t_one_thread);
+	QVL_RUN(t_many_threads);
+	QVL_RUN(t_clamped);
+	return QVL_TEST_EXIT();
+}

@@ -1,0 +1,167 @@
+/*
+ * crew.c - worker threads for batches of independent jobs (see crew.h).
+ *
+ * A fixed ring of posted jobs under one mutex.  A batch is at most a few
+ * dozen jobs of a millisecond each (decoding a chunk), so one lock and two
+ * condition variables cost nothing next to the work; no job is ever
+ * allocated.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "crew.h"
+
+#define CREW_QUEUE 64
+#define CREW_MAX_THREADS 7
+
+struct crew_job {
+	qvl_crew_fn *fn;
+	void *arg;
+	unsigned job;
+};
+
+struct crew_thread {
+	struct qvl_crew *crew;
+	pthread_t tid;
+	unsigned worker;
+};
+
+struct qvl_crew {
+	pthread_mutex_t mu;
+	pthread_cond_t work; /* a job was queued, or stop */
+	pthread_cond_t idle; /* pending fell to 0 */
+	struct crew_job q[CREW_QUEUE];
+	unsigned head, count;
+	unsigned pending; /* posted and not finished, queued or running */
+	int stop;
+	unsigned nthreads;
+	struct crew_thread t[CREW_MAX_THREADS];
+};
+
+/* Take the oldest queued job; the caller holds mu and count > 0. */
+static struct crew_job take(struct qvl_crew *c)
+{
+	struct crew_job j = c->q[c->head];
+	c->head = (c->head + 1) % CREW_QUEUE;
+	c->count--;
+	return j;
+}
+
+/* A job finished: the caller holds mu. */
+static void finished(struct qvl_crew *c)
+{
+	if (--c->pending == 0)
+		pthread_cond_broadcast(&c->idle);
+}
+
+static void *crew_main(void *arg)
+{
+	struct crew_thread *t = arg;
+	struct qvl_crew *c = t->crew;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->count && !c->stop)
+			pthread_cond_wait(&c->work, &c->mu);
+		if (c->stop)
+			break;
+		struct crew_job j = take(c);
+		pthread_mutex_unlock(&c->mu);
+		j.fn(j.arg, j.job, t->worker);
+		pthread_mutex_lock(&c->mu);
+		finished(c);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+unsigned qvl_crew_default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n <= 1)
+		return 0;
+	return n - 1 > CREW_MAX_THREADS ? CREW_MAX_THREADS : (unsigned)(n - 1);
+}
+
+int qvl_crew_create(unsigned threads, struct qvl_crew **out)
+{
+	*out = NULL;
+	struct qvl_crew *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	if (threads > CREW_MAX_THREADS)
+		threads = CREW_MAX_THREADS;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->work, NULL);
+	pthread_cond_init(&c->idle, NULL);
+	for (unsigned i = 0; i < threads; i++) {
+		c->t[i] = (struct crew_thread){ .crew = c, .worker = i + 1 };
+		if (pthread_create(&c->t[i].tid, NULL, crew_main, &c->t[i])) {
+			qvl_crew_destroy(c);
+			return -EAGAIN;
+		}
+		c->nthreads++;
+	}
+	*out = c;
+	return 0;
+}
+
+void qvl_crew_destroy(struct qvl_crew *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_broadcast(&c->work);
+	pthread_mutex_unlock(&c->mu);
+	for (unsigned i = 0; i < c->nthreads; i++)
+		pthread_join(c->t[i].tid, NULL);
+	pthread_cond_destroy(&c->idle);
+	pthread_cond_destroy(&c->work);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+unsigned qvl_crew_size(const struct qvl_crew *c)
+{
+	return c->nthreads + 1;
+}
+
+void qvl_crew_post(struct qvl_crew *c, qvl_crew_fn *fn, void *arg,
+		   unsigned job)
+{
+	if (!c->nthreads) {
+		fn(arg, job, 0);
+		return;
+	}
+	pthread_mutex_lock(&c->mu);
+	if (c->count == CREW_QUEUE) {
+		pthread_mutex_unlock(&c->mu);
+		fn(arg, job, 0);
+		return;
+	}
+	c->q[(c->head + c->count) % CREW_QUEUE] =
+		(struct crew_job){ .fn = fn, .arg = arg, .job = job };
+	c->count++;
+	c->pending++;
+	pthread_cond_signal(&c->work);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void qvl_crew_wait(struct qvl_crew *c)
+{
+	if (!c->nthreads)
+		return;
+	pthread_mutex_lock(&c->mu);
+	while (c->count) {
+		struct crew_job j = take(c);
+		pthread_mutex_unlock(&c->mu);
+		j.fn(j.arg, j.job, 0);
+		pthread_mutex_lock(&c->mu);
+		finished(c);
+	}
+	while (c->pending)
+		pthread_cond_wait(&c->idle, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+}

@@ -1,0 +1,46 @@
+/*
+ * crew.h - worker threads that run one batch of jobs beside their caller.
+ *
+ * The tier manager decodes and encodes chunks in batches (a readahead run,
+ * an eviction batch); each chunk is independent, so a batch spreads over
+ * the cores while the caller waits for it.  One caller at a time posts
+ * jobs and waits for them (the tier manager's callers hold one lock); the
+ * caller runs jobs itself while it waits, as worker 0.  A job touches only
+ * what its caller gave it for that job: the caller reads the results after
+ * qvl_crew_wait(), which orders the memory both ways.
+ */
+#ifndef QVL_CREW_H
+#define QVL_CREW_H
+
+/* A job: @job is the number the caller posted, @worker which of the
+ * qvl_crew_size() workers runs it (0 is the caller), for per-worker
+ * scratch space. */
+typedef void qvl_crew_fn(void *arg, unsigned job, unsigned worker);
+
+struct qvl_crew;
+
+/* qvl_crew_create() - a crew of @threads threads besides the caller (0: the
+ * caller runs every job).  Returns 0 and sets *@out, -ENOMEM, -EAGAIN. */
+int qvl_crew_create(unsigned threads, struct qvl_crew **out);
+
+/* qvl_crew_destroy() - stops and joins the threads; accepts NULL.  No job
+ * may be pending. */
+void qvl_crew_destroy(struct qvl_crew *crew);
+
+/* qvl_crew_size() - workers, the caller included (threads + 1). */
+unsigned qvl_crew_size(const struct qvl_crew *crew);
+
+/* qvl_crew_post() - run @fn(@arg, @job, worker) soon, on some worker.
+ * Cannot fail: with the queue full the caller runs the job now. */
+void qvl_crew_post(struct qvl_crew *crew, qvl_crew_fn *fn, void *arg,
+		   unsigned job);
+
+/* qvl_crew_wait() - run queued jobs on the caller too, and return when
+ * every job posted so far has finished. */
+void qvl_crew_wait(struct qvl_crew *crew);
+
+/* qvl_crew_default_threads() - one thread per online core beyond the
+ * caller's, at most 7. */
+unsigned qvl_crew_default_threads(void);
+
+#endif /* QVL_CREW_H */
