@@ -156,6 +156,11 @@ static inline void qvl_count(struct qvl_fs *fs, enum qvl_op op)
 	atomic_fetch_add_explicit(&fs->ops[op], 1, memory_order_relaxed);
 }
 
+/* store_private.c: make the store and its catalog 0700/0600 (saying so on
+ * stderr for each it tightens); a negative errno and @err when one cannot
+ * be made private. */
+int qvl_store_make_private(const char *store, char *err, size_t errlen);
+
 /* fs.c: life cycle.  qvl_fs_create() opens the store (catalog, backing
  * files) and loads it; on failure @err says why in one line. */
 int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,

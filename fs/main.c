@@ -314,6 +314,13 @@ int main(int argc, char *argv[])
 	lockfd = lock_store(cli.store);
 	if (lockfd < 0)
 		goto out_args;
+	/* Everything the daemon creates in the store is its owner's alone
+	 * (the parents lock_store made keep the usual modes). */
+	umask(077);
+	if (qvl_store_make_private(cli.store, err, sizeof(err))) {
+		fprintf(stderr, "qvlmemfs: store %s: %s\n", cli.store, err);
+		goto out_unlock;
+	}
 
 	/* Permission checks by the kernel, against the modes we keep. */
 	if (fuse_opt_add_arg(&args, "-odefault_permissions,fsname=qvlmemfs,"

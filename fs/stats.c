@@ -157,6 +157,9 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			human(s.tm.raw_target, e, sizeof(e)), s.tm.z_hits,
 			s.tm.z_stored, s.tm.z_evicted, s.tm.raw_ghost_hits,
 			s.tm.z_ghost_hits, s.tm.pc_dropped);
+		fprintf(f, "readahead: window %" PRIu64 " chunks  fetched ahead %"
+			   PRIu64 "  left unread %" PRIu64 "\n",
+			s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted);
 	}
 	fprintf(f, "pool: mapped %s  fragmentation internal %.1f%% external %.1f%%"
 		   "  alloc failures %" PRIu64 "\n",
@@ -222,6 +225,9 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		s.tm.z_frames, s.tm.z_lir, s.tm.z_hir, s.tm.pc_bytes,
 		s.tm.raw_target, s.tm.z_hits, s.tm.z_stored, s.tm.z_evicted,
 		s.tm.raw_ghost_hits, s.tm.z_ghost_hits, s.tm.pc_dropped);
+	fprintf(f, "\"readahead\":{\"window\":%" PRIu64 ",\"chunks\":%" PRIu64
+		   ",\"wasted\":%" PRIu64 "},",
+		s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted);
 	fprintf(f, "\"errors\":{\"io\":%" PRIu64 ",\"catalog\":%" PRIu64
 		   ",\"orphans\":%" PRIu64 ",\"dangling\":%" PRIu64 "},",
 		s.io_errors, s.cat_errors, s.orphans, s.dangling);

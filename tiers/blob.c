@@ -293,11 +293,12 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
 			return -ESTALE;
 		if (!c || c->ram || !c->disk_len)
 			continue;
-		/* A run of disk-only chunks from i: fetch it in one batch. */
-		uint64_t end = i;
+		/* A run of disk-only chunks from i, up to the readahead
+		 * window past the read's end: fetch it in one batch. */
+		uint64_t end = i, stop = last + b->tm->ra_win;
 		while (end + 1 < b->nmap && end + 1 - i < TM_BATCH &&
-		       b->map[end + 1] && !b->map[end + 1]->ram &&
-		       b->map[end + 1]->disk_len)
+		       end + 1 <= stop && b->map[end + 1] &&
+		       !b->map[end + 1]->ram && b->map[end + 1]->disk_len)
 			end++;
 		int rc = make_resident(b, i, end, 1, 0);
 		/* Readahead that did not fit, or a bad frame in it, is no
@@ -311,6 +312,10 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
 		if (rc)
 			return rc;
 		holds_release(b, i, end);
+		for (uint64_t j = last + 1; j <= end; j++)
+			b->map[j]->ra = 1;
+		b->tm->st.ra_chunks += end > last ? end - last : 0;
+		qvl_tm_ra_calm(b->tm, (unsigned)(end - i + 1));
 		i = end;
 	}
 	/* The read copies right after, so none of these can be evicted. */
@@ -364,8 +369,10 @@ int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
 		if (c && c->ram) {
 			memcpy(dst, (char *)c->ram + in, n);
 			c->ref = 1;
-			if (b->tm)
+			if (b->tm) {
+				qvl_tm_ra_used(b->tm, c);
 				qvl_tm_pc_note(b->tm, c, in + n);
+			}
 		} else {
 			memset(dst, 0, n);
 		}
@@ -408,8 +415,10 @@ int qvl_blob_map_read(struct qvl_blob *b, uint64_t off, size_t len,
 		iov[(*n)++] = (struct iovec){ (char *)c->ram + in, end - in };
 		c->hold = 1; /* until qvl_blob_map_done() */
 		c->ref = 1;
-		if (b->tm)
+		if (b->tm) {
+			qvl_tm_ra_used(b->tm, c);
 			qvl_tm_pc_note(b->tm, c, end);
+		}
 	}
 	return 0;
 }

@@ -252,6 +252,9 @@ struct qvl_tm_stats {
 	/* The split: raw side (daemon raw + page cache) vs compressed. */
 	uint64_t raw_target, raw_keep;
 	uint64_t raw_ghost_hits, z_ghost_hits;
+	/* Readahead: chunks fetched ahead of reads, those that left RAM
+	 * before any read used them, and the window now (chunks). */
+	uint64_t ra_chunks, ra_wasted, ra_win;
 };
 
 int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out);

@@ -46,6 +46,7 @@ struct qvl_chunk {
 	uint8_t ref;        /* clock: touched since the hand passed */
 	uint8_t hold;       /* used by the operation in progress */
 	uint8_t lost;       /* a volatile chunk dropped under pressure */
+	uint8_t ra;         /* brought in by readahead, not read since */
 };
 
 struct qvl_blob {
@@ -96,6 +97,11 @@ struct qvl_tm {
 	uint64_t raw_target;   /* raw side (daemon raw + page cache), bytes */
 	uint64_t raw_min, raw_max;
 	uint64_t raw_gone, z_gone; /* bytes that ever left each side */
+	/* Readahead: chunks fetched past a read's end.  Grows by one when a
+	 * read uses a readahead chunk, halves when one leaves RAM unread
+	 * (many streams in too little RAM would thrash otherwise). */
+	unsigned ra_win;
+	unsigned ra_calm; /* chunks fetched since readahead was last wasted */
 	struct tm_deferred *deferred;
 	size_t ndeferred, capdeferred;
 	struct qvl_tm_stats st;
@@ -137,6 +143,11 @@ void qvl_tm_raw_miss(struct qvl_tm *tm, struct qvl_chunk *c);
 /* Chunk @c is being freed: off every list. */
 void qvl_tm_chunk_forget(struct qvl_tm *tm, struct qvl_chunk *c);
 void qvl_tm_leave_ram(struct qvl_tm *tm, struct qvl_chunk *c);
+/* A read used @c: a readahead chunk brought in for it paid off. */
+void qvl_tm_ra_used(struct qvl_tm *tm, struct qvl_chunk *c);
+/* @fetched chunks came in: with no readahead wasted for a while (a window
+ * of 0 never sees a hit), the window may grow again. */
+void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched);
 
 /* tm.c */
 void qvl_tm_forget_frame(struct qvl_tm *tm, struct qvl_chunk *c);

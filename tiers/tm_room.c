@@ -76,7 +76,27 @@ void qvl_tm_room_init(struct qvl_tm *tm)
 {
 	qvl_lirs_init(&tm->lirs);
 	tm->zpiece = qvl_zram_piece(chunk_size(tm));
+	tm->ra_win = TM_BATCH - 1;
 	room_limits(tm);
+}
+
+void qvl_tm_ra_used(struct qvl_tm *tm, struct qvl_chunk *c)
+{
+	if (!c->ra)
+		return;
+	c->ra = 0;
+	if (tm->ra_win < TM_BATCH - 1)
+		tm->ra_win++;
+}
+
+void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched)
+{
+	tm->ra_calm += fetched;
+	if (tm->ra_calm >= 4 * TM_BATCH) {
+		tm->ra_calm = 0;
+		if (tm->ra_win < TM_BATCH - 1)
+			tm->ra_win++;
+	}
 }
 
 static int may_leave_ram(const struct qvl_tm *tm, const struct qvl_chunk *c)
@@ -124,6 +144,12 @@ void qvl_tm_leave_ram(struct qvl_tm *tm, struct qvl_chunk *c)
 		c->lost = 1; /* volatile: never written to the store */
 		tm->st.dropped++;
 		qvl_tm_pc_drop(tm, c); /* the kernel must not serve it either */
+	}
+	if (c->ra) { /* fetched ahead for nothing: read less ahead */
+		c->ra = 0;
+		tm->st.ra_wasted++;
+		tm->ra_win /= 2;
+		tm->ra_calm = 0;
 	}
 	c->hold = 0;
 	qvl_blob_ram_free(b, c);
