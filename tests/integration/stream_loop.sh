@@ -62,6 +62,7 @@ if ldd "$QVL_BUILD/qvlmemfs" | grep -q libasan; then
 else
 	[ $((hwm + pc)) -le "$limit" ] || fail "the mount cost $((hwm + pc)) KiB, over $limit KiB"
 fi
+grep -E "^(ram split|compressed tier|readahead|tiering):" "$QVL_MNT/.qvl/stats"
 grep -q "ram split:" "$QVL_MNT/.qvl/stats" || fail "no ram split in .qvl/stats"
 qvl_umount
 qvl_done
