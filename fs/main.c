@@ -107,6 +107,8 @@ static char *default_store(void)
  * (fork in daemonize keeps it).  Returns the descriptor or -1 after saying
  * why.
  */
+#define QVL_LOCK_WAIT_S 10
+
 static int lock_store(const char *store)
 {
 	char path[PATH_MAX], pid[32] = "";
@@ -123,15 +125,27 @@ static int lock_store(const char *store)
 			strerror(errno));
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
+	/* A daemon unmounted a moment ago may still be writing back (umount
+	 * returns first): wait for it a while, saying so, before giving up. */
+	for (int tenths = 0; flock(fd, LOCK_EX | LOCK_NB); tenths++) {
 		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
-		fprintf(stderr,
-			"qvlmemfs: store %s is in use by another qvlmemfs%s%s%s\n",
-			store, *pid ? " (pid " : "", pid, *pid ? ")" : "");
-		close(fd);
-		return -1;
+		if (tenths == 0)
+			fprintf(stderr, "qvlmemfs: store %s is in use by another "
+					"qvlmemfs%s%s%s; waiting up to %d s for "
+					"it to finish\n",
+				store, *pid ? " (pid " : "", pid,
+				*pid ? ")" : "", QVL_LOCK_WAIT_S);
+		if (tenths == QVL_LOCK_WAIT_S * 10) {
+			fprintf(stderr, "qvlmemfs: store %s is still in use by "
+					"another qvlmemfs%s%s%s\n",
+				store, *pid ? " (pid " : "", pid,
+				*pid ? ")" : "");
+			close(fd);
+			return -1;
+		}
+		usleep(100 * 1000);
 	}
 	return fd;
 }
@@ -161,6 +175,33 @@ static void unescape(char *s)
 }
 
 /*
+ * Is @mountpoint a mount whose line in mountinfo has @what (" - fuse": the
+ * filesystem type)?  The last such mount wins (the one on top); its device
+ * (major:minor) goes to @dev.  Returns 1 or 0.
+ */
+static int find_mount(const char *mountpoint, const char *what, char *dev,
+		      size_t devlen)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096];
+	int found = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char mdev[32], mpoint[PATH_MAX];
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", mdev, mpoint) != 2)
+			continue;
+		unescape(mpoint);
+		if (strcmp(mpoint, mountpoint) == 0 && strstr(line, what)) {
+			snprintf(dev, devlen, "%s", mdev);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
  * Raise the mount's read_ahead_kb to QVL_READ_AHEAD_KB when allowed: the
  * kernel sends buffered and mmap reads in pieces no larger than it, and at
  * the default 128 KiB cold reads run ten times slower.  Returns the value
@@ -168,20 +209,9 @@ static void unescape(char *s)
  */
 static int raise_read_ahead(const char *mountpoint)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[4096], dev[32] = "", path[PATH_MAX];
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char mdev[32], mpoint[PATH_MAX];
-		if (sscanf(line, "%*s %*s %31s %*s %4095s", mdev, mpoint) != 2)
-			continue;
-		unescape(mpoint);
-		if (strcmp(mpoint, mountpoint) == 0 && strstr(line, " - fuse"))
-			snprintf(dev, sizeof(dev), "%s", mdev); /* last wins */
-	}
-	fclose(f);
-	if (!*dev)
+	char dev[32], path[PATH_MAX];
+	FILE *f;
+	if (!find_mount(mountpoint, " - fuse", dev, sizeof(dev)))
 		return -1;
 	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
 	int kb = -1;
@@ -311,6 +341,15 @@ int main(int argc, char *argv[])
 	}
 	if (!cli.store && !(cli.store = default_store()))
 		goto out_args;
+	/* A second mount on top would hide the first one's files behind an
+	 * empty (or another) store: almost always a mistake. */
+	char dev[32];
+	if (find_mount(mnt, " - fuse.qvlmemfs ", dev, sizeof(dev))) {
+		fprintf(stderr, "qvlmemfs: %s is a qvlmemfs mount already; "
+				"unmount it first (fusermount3 -u %s)\n",
+			mnt, mnt);
+		goto out_args;
+	}
 	lockfd = lock_store(cli.store);
 	if (lockfd < 0)
 		goto out_args;

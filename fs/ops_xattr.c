@@ -110,6 +110,11 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 			return EOPNOTSUPP;
 		if (is_dir)
 			return 0;
+		/* Saying why it cannot move, rather than 0 and nothing. */
+		if (t == QVL_TIER_NVME && h->pin == QVL_PIN_RAM)
+			return EBUSY; /* pinned in RAM: unpin it first */
+		if (t == QVL_TIER_NVME && h->lifetime != QVL_LIFE_PERSISTENT)
+			return EINVAL; /* session, volatile: never stored */
 		rc = t == QVL_TIER_NVME ? qvl_blob_evict(in->blob)
 					: qvl_blob_load(in->blob, in->size);
 		return -rc;

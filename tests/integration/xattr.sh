@@ -91,6 +91,17 @@ eq "$(md5sum <"$M/t")" "$t_sum" "content after tier=ram"
 expect_errno "No such device" set_ "$M/t" tier gpu
 eq "$(get "$M/t" tier)" ram "tier after refused gpu"
 expect_errno "Invalid argument" set_ "$M/t" tier disk
+# tier=nvme where it cannot go says why: pinned (EBUSY), never stored (EINVAL).
+head -c 65536 /dev/urandom >"$M/pinned"
+check set_ "$M/pinned" pin ram
+expect_errno "Device or resource busy" set_ "$M/pinned" tier nvme
+eq "$(get "$M/pinned" tier)" ram "pinned file after refused tier=nvme"
+for life in session volatile; do
+	head -c 65536 /dev/urandom >"$M/$life"
+	check set_ "$M/$life" lifetime $life
+	expect_errno "Invalid argument" set_ "$M/$life" tier nvme
+done
+rm -f "$M/pinned" "$M/session" "$M/volatile"
 
 # Hints: defaults, good values stored, bad ones refused.
 eq "$(get "$M/t" pin):$(get "$M/t" lifetime):$(get "$M/t" ttl):$(get "$M/t" priority):$(get "$M/t" codec)" \
