@@ -29,6 +29,11 @@ struct crew_thread {
 };
 
 struct qvl_crew {
+	/* The threads run in the process that started them: a daemon forks
+	 * after setting up (fuse_daemonize), and a child has none of them.
+	 * They start at the first job, in the process that posts it. */
+	pid_t owner;   /* 0: not started */
+	unsigned want; /* threads asked for */
 	pthread_mutex_t mu;
 	pthread_cond_t work; /* a job was queued, or stop */
 	pthread_cond_t idle; /* pending fell to 0 */
@@ -84,25 +89,42 @@ unsigned qvl_crew_default_threads(void)
 	return n - 1 > CREW_MAX_THREADS ? CREW_MAX_THREADS : (unsigned)(n - 1);
 }
 
+/* Start the threads in this process (again, after a fork: the parent's
+ * are not here, and its locks' state means nothing here). */
+static void crew_start(struct qvl_crew *c)
+{
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->work, NULL);
+	pthread_cond_init(&c->idle, NULL);
+	c->head = c->count = c->pending = 0;
+	c->stop = 0;
+	c->nthreads = 0;
+	c->owner = getpid();
+	for (unsigned i = 0; i < c->want; i++) {
+		c->t[i] = (struct crew_thread){ .crew = c, .worker = i + 1 };
+		if (pthread_create(&c->t[i].tid, NULL, crew_main, &c->t[i]))
+			break; /* fewer threads: the caller does the rest */
+		c->nthreads++;
+	}
+}
+
+/* The crew's threads, started in this process: 1 if there are any. */
+static int crew_ready(struct qvl_crew *c)
+{
+	if (!c->want)
+		return 0;
+	if (c->owner != getpid())
+		crew_start(c);
+	return c->nthreads > 0;
+}
+
 int qvl_crew_create(unsigned threads, struct qvl_crew **out)
 {
 	*out = NULL;
 	struct qvl_crew *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	if (threads > CREW_MAX_THREADS)
-		threads = CREW_MAX_THREADS;
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->work, NULL);
-	pthread_cond_init(&c->idle, NULL);
-	for (unsigned i = 0; i < threads; i++) {
-		c->t[i] = (struct crew_thread){ .crew = c, .worker = i + 1 };
-		if (pthread_create(&c->t[i].tid, NULL, crew_main, &c->t[i])) {
-			qvl_crew_destroy(c);
-			return -EAGAIN;
-		}
-		c->nthreads++;
-	}
+	c->want = threads > CREW_MAX_THREADS ? CREW_MAX_THREADS : threads;
 	*out = c;
 	return 0;
 }
@@ -111,27 +133,29 @@ void qvl_crew_destroy(struct qvl_crew *c)
 {
 	if (!c)
 		return;
-	pthread_mutex_lock(&c->mu);
-	c->stop = 1;
-	pthread_cond_broadcast(&c->work);
-	pthread_mutex_unlock(&c->mu);
-	for (unsigned i = 0; i < c->nthreads; i++)
-		pthread_join(c->t[i].tid, NULL);
-	pthread_cond_destroy(&c->idle);
-	pthread_cond_destroy(&c->work);
-	pthread_mutex_destroy(&c->mu);
+	if (c->owner == getpid()) {
+		pthread_mutex_lock(&c->mu);
+		c->stop = 1;
+		pthread_cond_broadcast(&c->work);
+		pthread_mutex_unlock(&c->mu);
+		for (unsigned i = 0; i < c->nthreads; i++)
+			pthread_join(c->t[i].tid, NULL);
+		pthread_cond_destroy(&c->idle);
+		pthread_cond_destroy(&c->work);
+		pthread_mutex_destroy(&c->mu);
+	}
 	free(c);
 }
 
 unsigned qvl_crew_size(const struct qvl_crew *c)
 {
-	return c->nthreads + 1;
+	return c->want + 1;
 }
 
 void qvl_crew_post(struct qvl_crew *c, qvl_crew_fn *fn, void *arg,
 		   unsigned job)
 {
-	if (!c->nthreads) {
+	if (!crew_ready(c)) {
 		fn(arg, job, 0);
 		return;
 	}
@@ -151,7 +175,7 @@ void qvl_crew_post(struct qvl_crew *c, qvl_crew_fn *fn, void *arg,
 
 void qvl_crew_wait(struct qvl_crew *c)
 {
-	if (!c->nthreads)
+	if (c->owner != getpid() || !c->nthreads)
 		return;
 	pthread_mutex_lock(&c->mu);
 	while (c->count) {

@@ -20,14 +20,18 @@ typedef void qvl_crew_fn(void *arg, unsigned job, unsigned worker);
 struct qvl_crew;
 
 /* qvl_crew_create() - a crew of @threads threads besides the caller (0: the
- * caller runs every job).  Returns 0 and sets *@out, -ENOMEM, -EAGAIN. */
+ * caller runs every job).  The threads start at the first job, in the
+ * process that posts it (so a crew made before a daemon forks works in
+ * the child); if they cannot start, the caller runs the jobs.  Returns 0
+ * and sets *@out, or -ENOMEM. */
 int qvl_crew_create(unsigned threads, struct qvl_crew **out);
 
 /* qvl_crew_destroy() - stops and joins the threads; accepts NULL.  No job
  * may be pending. */
 void qvl_crew_destroy(struct qvl_crew *crew);
 
-/* qvl_crew_size() - workers, the caller included (threads + 1). */
+/* qvl_crew_size() - workers, the caller included (threads + 1): the
+ * worker numbers jobs may see. */
 unsigned qvl_crew_size(const struct qvl_crew *crew);
 
 /* qvl_crew_post() - run @fn(@arg, @job, worker) soon, on some worker.

@@ -101,6 +101,19 @@ out=$(timeout 10 "$D" -f -o "store=$QVL_TMP/s2,nosuchopt" "$QVL_TMP/m2" 2>&1) &&
 	fail "unknown option accepted"
 mountpoint -q "$QVL_TMP/m2" && { fail "unknown option mounted"; fusermount3 -u "$QVL_TMP/m2"; }
 
+# Without -f the daemon forks after setting up; it must still use its
+# worker threads (started in the child) and exit after the unmount.
+mkdir -p "$QVL_TMP/m3"
+"$D" -o "store=$QVL_TMP/s3,ram=16M" "$QVL_TMP/m3" || fail "daemon mode mount"
+head -c $((8 << 20)) /dev/urandom >"$QVL_TMP/m3/f"
+sum=$(md5sum <"$QVL_TMP/m3/f")
+setfattr -n user.qvl.tier -v nvme "$QVL_TMP/m3/f" || fail "tier=nvme in daemon mode"
+[ "$(md5sum <"$QVL_TMP/m3/f")" = "$sum" ] || fail "daemon mode: data differs"
+dpid=$(pgrep -f "store=$QVL_TMP/s3,") || fail "no daemon process"
+fusermount3 -u "$QVL_TMP/m3" || fail "daemon mode unmount"
+for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$dpid" 2>/dev/null && { fail "daemon still running 10 s after unmount"; kill -9 "$dpid"; }
+
 # Signals: mount gone, exit 0 (under ASan: no leaks either).  Job control
 # on, or bash starts background jobs with SIGINT ignored.
 set -m

@@ -5,6 +5,8 @@
  */
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "crew.h"
 #include "harness.h"
@@ -55,6 +57,41 @@ static void t_no_threads(void) { run_batches(0); }
 static void t_one_thread(void) { run_batches(1); }
 static void t_many_threads(void) { run_batches(7); }
 
+/* A daemon sets up, then forks: the child has none of the parent's
+ * threads, and must still run every job and shut down. */
+static int one_batch(struct qvl_crew *crew)
+{
+	static struct batch b;
+	memset(&b, 0, sizeof(b));
+	b.size = qvl_crew_size(crew);
+	for (unsigned j = 0; j < NJOBS; j++)
+		qvl_crew_post(crew, job, &b, j);
+	qvl_crew_wait(crew);
+	for (unsigned j = 0; j < NJOBS; j++)
+		if (atomic_load(&b.ran[j]) != 1)
+			return 1;
+	return atomic_load(&b.bad_worker) != 0;
+}
+
+static void t_fork(void)
+{
+	struct qvl_crew *crew;
+	QVL_CHECK_EQ(qvl_crew_create(2, &crew), 0);
+	QVL_CHECK_EQ(one_batch(crew), 0); /* threads start in the parent */
+	pid_t pid = fork();
+	if (pid == 0) {
+		int bad = one_batch(crew) || one_batch(crew);
+		qvl_crew_destroy(crew);
+		_exit(bad);
+	}
+	int status = -1;
+	QVL_CHECK(pid > 0);
+	QVL_CHECK_EQ(waitpid(pid, &status, 0), pid);
+	QVL_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	QVL_CHECK_EQ(one_batch(crew), 0);
+	qvl_crew_destroy(crew);
+}
+
 static void t_clamped(void)
 {
 	struct qvl_crew *crew;
@@ -70,6 +107,7 @@ int main(void)
 	QVL_RUN(t_no_threads);
 	QVL_RUN(t_one_thread);
 	QVL_RUN(t_many_threads);
+	QVL_RUN(t_fork);
 	QVL_RUN(t_clamped);
 	return QVL_TEST_EXIT();
 }
