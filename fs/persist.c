@@ -385,12 +385,14 @@ static int load_chunk(void *arg, const struct qvl_cat_chunk *c)
 	return 0;
 }
 
-/* Backing files whose inode is gone or holds no frames. */
+/* Backing files whose inode is gone.  A live file's backing file is its
+ * own even when it holds no frame (moved to the store, then truncated
+ * and extended: all holes): neither reported nor removed. */
 static int check_backing(void *arg, uint64_t ino)
 {
 	struct qvl_fs *fs = arg;
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
-	if (in && in->blob && qvl_blob_disk_bytes(in->blob))
+	if (in && in->blob)
 		return 0;
 	fs->orphans++;
 	if (fs->repair)
