@@ -329,6 +329,16 @@ int main(int argc, char *argv[])
 				"64K to 64M\n", cli.chunk);
 		goto out_args;
 	}
+	if (budget < (2ull << shift)) {
+		/* Below two chunks nothing can be written or fetched. */
+		fprintf(stderr, "qvlmemfs: ram=%s is below the minimum of two "
+				"chunks, %llu KiB (chunk=%lluK; a smaller chunk= "
+				"lowers it)\n",
+			cli.ram ? cli.ram : "(default)",
+			(unsigned long long)(2ull << shift) >> 10,
+			(unsigned long long)(1ull << shift) >> 10);
+		goto out_args;
+	}
 	if (parse_flush(cli.flush, &flush_ms)) {
 		fprintf(stderr, "qvlmemfs: bad flush=%s: seconds from 0.01 to "
 				"3600\n", cli.flush);

@@ -172,6 +172,37 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_buf(req, buf, n);
 }
 
+/*
+ * Write @*size bytes at @off.  With a store, a chunk at a time: each one
+ * can push the ones before it out to the store, so a write larger than
+ * the RAM budget still goes through.  A failure after some chunks were
+ * written is a short write (@*size says how much), as on a full disk;
+ * only when nothing was written is it an error.  Without a store the
+ * write is all or nothing.
+ */
+static int write_spilling(struct qvl_fs *fs, struct qvl_inode *in,
+			  const char *buf, size_t *size, uint64_t off)
+{
+	if (!fs->tm)
+		return -qvl_blob_write(in->blob, buf, *size, off);
+	size_t chunk = (size_t)1 << fs->chunk_shift, done = 0;
+	while (done < *size) {
+		uint64_t at = off + done;
+		size_t n = chunk - (size_t)(at & (chunk - 1));
+		if (n > *size - done)
+			n = *size - done;
+		int rc = qvl_blob_write(in->blob, buf + done, n, at);
+		if (rc) {
+			if (!done)
+				return -rc;
+			break;
+		}
+		done += n;
+	}
+	*size = done;
+	return 0;
+}
+
 static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		      size_t size, off_t off, struct fuse_file_info *fi)
 {
@@ -193,7 +224,7 @@ static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	if (!in || !in->blob) {
 		err = in ? EISDIR : ENOENT;
 	} else {
-		err = -qvl_blob_write(in->blob, buf, size, (uint64_t)off);
+		err = write_spilling(fs, in, buf, &size, (uint64_t)off);
 		if (!err && (uint64_t)off + size > in->size)
 			qvl_inode_resize(fs, in, (uint64_t)off + size);
 		if (!err && size) {
@@ -221,7 +252,13 @@ static int do_fallocate(struct qvl_fs *fs, struct qvl_inode *in, int mode,
 	} else if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE) {
 		if (len > QVL_BLOB_MAX_SIZE || off > QVL_BLOB_MAX_SIZE - len)
 			return EFBIG;
-		int rc = qvl_blob_reserve(in->blob, off, len);
+		/* A stored file's room is the store's: what is not written
+		 * reads as zeros and takes no RAM, so only the store must
+		 * have the space.  Others live in RAM: reserve it there. */
+		int rc = fs->tm && in->hints.lifetime == QVL_LIFE_PERSISTENT
+				 ? (qvl_nvme_free_bytes(fs->nvme) >= len ? 0
+									 : -ENOSPC)
+				 : qvl_blob_reserve(in->blob, off, len);
 		if (rc)
 			return -rc;
 		if (mode == 0 && off + len > in->size)
