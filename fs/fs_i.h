@@ -80,6 +80,7 @@ struct qvl_inode {
 	nlink_t nlink;
 	dev_t rdev;
 	uint64_t size;
+	uint64_t row_size; /* the size its catalog row says (put_row) */
 	struct timespec atime, mtime, ctime;
 	struct qvl_blob *blob; /* S_IFREG */
 	char *link;            /* S_IFLNK */

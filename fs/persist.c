@@ -67,23 +67,46 @@ static struct timespec ts(int64_t v)
 	return t;
 }
 
+/*
+ * The size a file's row may say: never more than its data on the store
+ * backs.  Chunks still only in RAM (the store was full, or the row goes
+ * out before they do) would read as zeros after a crash, so the size
+ * stops at the first of them, but not below what the row said before
+ * (that data is on the store: overwritten chunks fall back to it).
+ */
+static uint64_t backed_size(const struct qvl_inode *in)
+{
+	if (!in->blob)
+		return in->size;
+	uint64_t u = qvl_blob_unbacked_from(in->blob);
+	if (u >= in->size)
+		return in->size;
+	uint64_t keep = u > in->row_size ? u : in->row_size;
+	return keep < in->size ? keep : in->size;
+}
+
 static int put_row(struct qvl_fs *fs, struct qvl_inode *in)
 {
 	uint8_t hints[QVL_HINTS_PACKED];
+	uint64_t size = backed_size(in);
 	struct qvl_cat_inode row = {
 		.ino = in->ino, .mode = in->mode, .uid = in->uid,
 		.gid = in->gid, .nlink = (uint32_t)in->nlink, .rdev = in->rdev,
-		.size = in->size, .atime_ns = ns(in->atime),
+		.size = size, .atime_ns = ns(in->atime),
 		.mtime_ns = ns(in->mtime), .ctime_ns = ns(in->ctime),
 		.parent = in->dir ? in->dir->parent : 0, .link = in->link,
 		.hints = hints, .hints_len = qvl_hints_pack(&in->hints, hints),
 	};
 	int rc = qvl_catalog_put_inode(fs->cat, &row);
-	if (rc)
+	if (rc) {
 		cat_error(fs, rc, "inode");
-	else
+		return rc;
+	}
+	in->row_size = size;
+	if (size == in->size) /* else it stays marked: the rest of the size
+			       * goes out once its data is on the store */
 		unmark(fs, in);
-	return rc;
+	return 0;
 }
 
 int qvl_persist_rows(struct qvl_fs *fs)
@@ -91,8 +114,11 @@ int qvl_persist_rows(struct qvl_fs *fs)
 	int rc = 0;
 	if (!fs->cat)
 		return 0;
-	while (fs->dirty_head && !rc)
-		rc = put_row(fs, fs->dirty_head);
+	for (struct qvl_inode *in = fs->dirty_head, *next; in && !rc;
+	     in = next) {
+		next = in->dnext;
+		rc = put_row(fs, in);
+	}
 	if (!rc && fs->next_ino != fs->next_ino_saved) {
 		rc = qvl_catalog_set_meta(fs->cat, "next_ino", fs->next_ino);
 		if (!rc)
@@ -318,6 +344,7 @@ static int load_inode(void *arg, const struct qvl_cat_inode *r)
 	in->nlink = r->nlink;
 	in->rdev = (dev_t)r->rdev;
 	in->size = r->size;
+	in->row_size = r->size;
 	if (in->blob)
 		fs->bytes += r->size;
 	in->atime = ts(r->atime_ns);
@@ -400,6 +427,17 @@ static int check_backing(void *arg, uint64_t ino)
 	return 0;
 }
 
+/* Frames past a file's recorded size were written after the last row
+ * that said it (a crash while the row held back, see backed_size()): they
+ * are not the file's, and an extension must read zeros there. */
+static void drop_beyond_size(struct qvl_fs *fs)
+{
+	for (size_t s = 0; s < fs->itab_size; s++)
+		for (struct qvl_inode *in = fs->itab[s]; in; in = in->hnext)
+			if (in->blob && qvl_blob_has_beyond(in->blob, in->size))
+				qvl_blob_truncate(in->blob, in->size);
+}
+
 int qvl_persist_load(struct qvl_fs *fs)
 {
 	struct loader l = { .fs = fs };
@@ -438,6 +476,7 @@ int qvl_persist_load(struct qvl_fs *fs)
 	}
 	drop_mount_lifetime_files(fs);
 	sweep_unlinked(fs, 0);
+	drop_beyond_size(fs);
 	rc = qvl_nvme_list(fs->nvme, check_backing, fs);
 	if (rc)
 		return rc;

@@ -630,6 +630,24 @@ uint64_t qvl_blob_resident(const struct qvl_blob *b)
 	return (b->resident << b->shift) + b->zbytes;
 }
 
+uint64_t qvl_blob_unbacked_from(const struct qvl_blob *b)
+{
+	if (!b->tm || (b->flags & QVL_BLOB_NO_STORE))
+		return UINT64_MAX;
+	for (uint64_t i = 0; i < b->nmap; i++)
+		if (b->map[i] && qvl_tm_to_write(b->map[i]))
+			return i << b->shift;
+	return UINT64_MAX;
+}
+
+int qvl_blob_has_beyond(const struct qvl_blob *b, uint64_t size)
+{
+	for (uint64_t i = (size + b->chunk - 1) >> b->shift; i < b->nmap; i++)
+		if (b->map[i])
+			return 1;
+	return 0;
+}
+
 uint64_t qvl_blob_disk_bytes(const struct qvl_blob *b)
 {
 	return b->disk_bytes;

@@ -314,6 +314,15 @@ int qvl_blob_load(struct qvl_blob *blob, uint64_t size);
  * frames and backing file are deleted.  Call before qvl_blob_destroy(). */
 void qvl_blob_forget_store(struct qvl_blob *blob);
 
+/* qvl_blob_unbacked_from() - the offset of the first chunk whose bytes are
+ * in RAM only (written since its frame, or never stored), UINT64_MAX when
+ * every chunk is on disk or a hole, or the blob never goes to the store. */
+uint64_t qvl_blob_unbacked_from(const struct qvl_blob *blob);
+
+/* qvl_blob_has_beyond() - 1 if a chunk exists past the one holding byte
+ * @size - 1 (frames a size in the catalog does not cover). */
+int qvl_blob_has_beyond(const struct qvl_blob *blob, uint64_t size);
+
 /* qvl_blob_disk_bytes() - compressed bytes of the blob's frames on disk. */
 uint64_t qvl_blob_disk_bytes(const struct qvl_blob *blob);
 
