@@ -3,7 +3,8 @@
 # spill to the store, which sits on a small tmpfs here, so RAM and store
 # fill together.  Then writes fail with ENOSPC, everything written before
 # stays intact (also after a remount), a write that would need one more
-# chunk changes nothing (size, bytes, RAM use), holes still cost nothing,
+# chunk changes nothing past the chunks already there (size, bytes, RAM
+# use), holes still cost nothing,
 # and deleting makes the space usable again.  statfs reports the RAM
 # budget and what the pool has handed out.
 cd "$(dirname "$0")/../.."
