@@ -252,13 +252,17 @@ static int do_fallocate(struct qvl_fs *fs, struct qvl_inode *in, int mode,
 	} else if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE) {
 		if (len > QVL_BLOB_MAX_SIZE || off > QVL_BLOB_MAX_SIZE - len)
 			return EFBIG;
-		/* A stored file's room is the store's: what is not written
-		 * reads as zeros and takes no RAM, so only the store must
-		 * have the space.  Others live in RAM: reserve it there. */
-		int rc = fs->tm && in->hints.lifetime == QVL_LIFE_PERSISTENT
-				 ? (qvl_nvme_free_bytes(fs->nvme) >= len ? 0
-									 : -ENOSPC)
+		/* In RAM when it fits easily.  A stored file's room is the
+		 * store's too: what is not written reads as zeros and takes
+		 * no RAM, so a large range needs only the store's space (and
+		 * trying RAM first would push everything else out). */
+		int stored = fs->tm && in->hints.lifetime == QVL_LIFE_PERSISTENT;
+		int rc = stored && len > qvl_pool_budget(fs->pool) / 4
+				 ? -ENOSPC
 				 : qvl_blob_reserve(in->blob, off, len);
+		if (rc == -ENOSPC && stored &&
+		    qvl_nvme_free_bytes(fs->nvme) >= len)
+			rc = 0;
 		if (rc)
 			return -rc;
 		if (mode == 0 && off + len > in->size)
