@@ -218,8 +218,10 @@ static void z_free(struct qvl_tm *tm, struct qvl_chunk *c)
 	c->z_gone = tm->z_gone += cost;
 }
 
-/* The compressed tier's victim, by LIRS.  Returns 1 if one left. */
-static int evict_z(struct qvl_tm *tm)
+/* The compressed tier's victim, by LIRS: from the victim queue only, or
+ * (@lir_too) from the stable set when the queue is empty.  Returns 1 if
+ * one left. */
+static int evict_z(struct qvl_tm *tm, int lir_too)
 {
 	if (!tm->nz)
 		return 0;
@@ -228,6 +230,8 @@ static int evict_z(struct qvl_tm *tm)
 	for (struct qvl_lirs_node *n = qvl_lirs_next_victim(&tm->lirs, NULL); n;
 	     n = qvl_lirs_next_victim(&tm->lirs, n)) {
 		struct qvl_chunk *c = pol_chunk(n);
+		if (c->pol.state == QVL_LIRS_LIR && !lir_too)
+			return 0;
 		if (c->hold)
 			continue;
 		qvl_tm_z_drop(tm, c);
@@ -316,14 +320,18 @@ int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes)
 		}
 		if (raw + tm->pc_bytes > tm->raw_target && pc_drop_oldest(tm))
 			continue;
-		if (evict_z(tm))
+		if (evict_z(tm, 0))
 			continue;
+		/* The stable set goes last: a burst of evictions that empties
+		 * the victim queue takes raw chunks and page cache first. */
 		rc = evict_raw(tm, need, &store_full);
 		if (rc < 0)
 			return rc;
 		if (rc)
 			continue;
 		if (pc_drop_oldest(tm))
+			continue;
+		if (evict_z(tm, 1))
 			continue;
 		return -ENOSPC;
 	}
