@@ -190,6 +190,9 @@ void qvl_inode_apply_policy(struct qvl_inode *in);
 /* Write all dirty data and stale rows and commit (fsync of any file or
  * directory: a commit covers them all). */
 int qvl_persist_fsync(struct qvl_fs *fs, int durable);
+/* qvl_persist_fsync_file() - fsync(2) of one file: its dirty chunks to
+ * the store, the catalog rows, one durable commit. */
+int qvl_persist_fsync_file(struct qvl_fs *fs, struct qvl_inode *in);
 int qvl_persist_load(struct qvl_fs *fs);
 int qvl_persist_unmount(struct qvl_fs *fs);
 /* Flush dirty data and rows and commit; takes fs->lock itself. */

@@ -326,7 +326,7 @@ static void qvl_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	if (!in)
 		err = ENOENT;
 	else
-		err = -qvl_persist_fsync(fs, 1);
+		err = -qvl_persist_fsync_file(fs, in);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, err);
 }

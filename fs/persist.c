@@ -213,6 +213,21 @@ int qvl_persist_fsync(struct qvl_fs *fs, int durable)
  * waits for about one batch's encoding and I/O. */
 #define FLUSH_TURN 16
 
+int qvl_persist_fsync_file(struct qvl_fs *fs, struct qvl_inode *in)
+{
+	if (!fs->tm)
+		return 0;
+	/* This file's data only: other files' rows go out too, but never
+	 * with a size their data on the store does not back (put_row). */
+	int rc = in->blob ? qvl_blob_flush(in->blob) : 0;
+	if (rc && rc != -ENOSPC)
+		return rc;
+	int rc2 = qvl_persist_rows(fs);
+	if (!rc2)
+		rc2 = qvl_tm_commit(fs->tm, 1);
+	return rc ? rc : rc2;
+}
+
 int qvl_persist_flush(struct qvl_fs *fs, int durable)
 {
 	uint64_t left = 0, rounds;
