@@ -85,11 +85,13 @@ static void *flusher(void *arg)
 			t.tv_nsec -= 1000000000;
 		}
 		int rc = 0;
-		while (!fs->bg_stop && rc != ETIMEDOUT)
+		while (!fs->bg_stop && rc != ETIMEDOUT && !fs->recode_kick)
 			rc = pthread_cond_timedwait(&fs->bg_cond, &fs->bg_lock, &t);
 		if (fs->bg_stop)
 			break;
+		fs->recode_kick = 0;
 		pthread_mutex_unlock(&fs->bg_lock);
+		qvl_recode_run(fs);
 		/* Durable: a commit lets the space of frames it no longer
 		 * refers to be reused, and a commit that a power cut could
 		 * still undo must not (the older catalog needs them). */

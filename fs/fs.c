@@ -143,6 +143,7 @@ void qvl_fs_destroy(struct qvl_fs *fs)
 	pthread_mutex_destroy(&fs->lock);
 	free(pthread_getspecific(fs->read_buf));
 	pthread_key_delete(fs->read_buf);
+	free(fs->recode);
 	free(fs->store);
 	free(fs->mountpoint);
 	free(fs);

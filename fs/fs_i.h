@@ -109,6 +109,8 @@ struct qvl_fs_config {
 struct qvl_fs {
 	pthread_mutex_t lock;
 	/* protected by lock: */
+	uint64_t *recode;       /* files whose frames await re-encoding */
+	size_t nrecode, caprecode;
 	struct qvl_inode **itab;
 	size_t itab_size, ninodes;
 	uint64_t next_ino;
@@ -137,6 +139,7 @@ struct qvl_fs {
 	pthread_cond_t bg_cond;
 	int bg_stop, bg_running;
 	pthread_t flusher, invalidator;
+	int recode_kick;        /* bg_lock: files to re-encode were added */
 	struct qvl_inval *inval; /* ring of pending page-cache drops */
 	size_t ninval, capinval;
 	uint64_t inval_dropped;
@@ -156,6 +159,11 @@ static inline void qvl_count(struct qvl_fs *fs, enum qvl_op op)
 {
 	atomic_fetch_add_explicit(&fs->ops[op], 1, memory_order_relaxed);
 }
+
+/* recode.c: frames written before a file's dtype or codec was set are
+ * encoded again in the background (the flusher thread). */
+void qvl_recode_add(struct qvl_fs *fs, struct qvl_inode *in);
+void qvl_recode_run(struct qvl_fs *fs);
 
 /* store_private.c: make the store and its catalog 0700/0600 (saying so on
  * stderr for each it tightens); a negative errno and @err when one cannot

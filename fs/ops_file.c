@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
-#include <sys/uio.h>
 #include <stdlib.h>
 
 #include "ops_i.h"
@@ -91,10 +90,6 @@ static void note_access(struct qvl_fs *fs, struct qvl_inode *in)
 	}
 }
 
-/* Pieces of a READ mapped from chunks: max_read over the smallest chunk,
- * plus one for a start inside a chunk. */
-#define QVL_READ_IOV 17
-
 /* This thread's reply buffer, at least @n bytes (READs are at most
  * max_read, so it is allocated once per thread). */
 static char *read_buf(struct qvl_fs *fs, size_t n)
@@ -109,28 +104,6 @@ static char *read_buf(struct qvl_fs *fs, size_t n)
 		b[0] = cap;
 	pthread_setspecific(fs->read_buf, b);
 	return b ? (char *)(b + 8) : NULL;
-}
-
-/* Reply to a READ straight from chunk memory (no copy in the daemon; the
- * kernel copies into the page cache from there), with the chunks held and
- * the fs lock kept until the reply is written.  Returns 1 when it replied;
- * 0 with *@err set for an error, or 0 alone when the bytes must be copied
- * (a hole, or no room to bring them into RAM). */
-static int reply_mapped(fuse_req_t req, struct qvl_blob *blob, uint64_t off,
-			size_t n, int *err)
-{
-	struct iovec iov[QVL_READ_IOV];
-	unsigned niov;
-	int rc = qvl_blob_map_read(blob, off, n, iov, QVL_READ_IOV, &niov);
-	if (rc == -EAGAIN)
-		return 0;
-	if (rc) {
-		*err = -rc;
-		return 0;
-	}
-	fuse_reply_iov(req, iov, (int)niov);
-	qvl_blob_map_done(blob, off, n);
-	return 1;
 }
 
 static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -154,15 +127,10 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		n = in->size - (uint64_t)off < size ? in->size - (uint64_t)off
 						     : size;
 		note_access(fs, in);
-		if (reply_mapped(req, in->blob, (uint64_t)off, n, &err)) {
-			pthread_mutex_unlock(&fs->lock);
-			return;
-		}
-		if (!err)
-			buf = read_buf(fs, n);
+		buf = read_buf(fs, n);
 		if (buf)
 			err = -qvl_blob_read(in->blob, buf, n, (uint64_t)off);
-		else if (!err)
+		else
 			err = ENOMEM;
 	}
 	pthread_mutex_unlock(&fs->lock);

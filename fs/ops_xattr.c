@@ -165,8 +165,13 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 	if (rc)
 		return EINVAL;
 	n.set |= qattrs[qa].setbit;
+	int recode = S_ISREG(in->mode) &&
+		     ((qa == QA_DTYPE && n.dtype != h->dtype) ||
+		      (qa == QA_CODEC && n.codec != h->codec));
 	*h = n;
 	qvl_inode_apply_policy(in);
+	if (recode) /* frames on the store were coded for the old one */
+		qvl_recode_add(fs, in);
 	return 0; /* the caller stamps ctime and marks the row stale */
 }
 

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include <xxhash.h>
 
@@ -34,6 +33,7 @@ static int blob_new(struct qvl_pool *pool, struct qvl_tm *tm, unsigned shift,
 	b->shift = shift;
 	b->chunk = (size_t)1 << shift;
 	b->codec = QVL_CODEC_POLICY_AUTO;
+	b->recode_next = UINT64_MAX;
 	*out = b;
 	return 0;
 }
@@ -386,52 +386,6 @@ next:
 	return 0;
 }
 
-int qvl_blob_map_read(struct qvl_blob *b, uint64_t off, size_t len,
-		      struct iovec *iov, unsigned max, unsigned *n)
-{
-	*n = 0;
-	if (!len)
-		return 0;
-	if (b->tm && (b->on_disk || b->flags & QVL_BLOB_DROPPABLE)) {
-		int rc = fetch_for_read(b, off, len);
-		if (rc)
-			return rc;
-	}
-	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
-	if (last - first >= max)
-		return -EAGAIN;
-	for (uint64_t i = first; i <= last; i++) {
-		struct qvl_chunk *c = i < b->nmap ? b->map[i] : NULL;
-		if (!c || !c->ram) { /* a hole, or no room: copy instead */
-			if (i > first)
-				holds_release(b, first, i - 1);
-			*n = 0;
-			return -EAGAIN;
-		}
-		size_t in = i == first ? (size_t)(off & (b->chunk - 1)) : 0;
-		size_t end = i == last ? (size_t)((off + len - 1) &
-						  (b->chunk - 1)) + 1
-				       : b->chunk;
-		iov[(*n)++] = (struct iovec){ (char *)c->ram + in, end - in };
-		c->hold = 1; /* until qvl_blob_map_done() */
-		c->ref = 1;
-		if (b->tm) {
-			qvl_tm_ra_used(b->tm, c);
-			qvl_tm_pc_note(b->tm, c, end);
-		}
-	}
-	return 0;
-}
-
-void qvl_blob_map_done(struct qvl_blob *b, uint64_t off, size_t len)
-{
-	if (!len)
-		return;
-	holds_release(b, off >> b->shift, (off + len - 1) >> b->shift);
-	if (b->tm)
-		qvl_tm_settle(b->tm);
-}
-
 int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,
 		   uint64_t off)
 {
@@ -628,6 +582,57 @@ int qvl_blob_load(struct qvl_blob *b, uint64_t size)
 uint64_t qvl_blob_resident(const struct qvl_blob *b)
 {
 	return (b->resident << b->shift) + b->zbytes;
+}
+
+void qvl_blob_recode_start(struct qvl_blob *b)
+{
+	if (b->tm && b->tm->cfg.nvme && b->on_disk &&
+	    !(b->flags & QVL_BLOB_NO_STORE))
+		b->recode_next = 0;
+}
+
+int qvl_blob_recode_step(struct qvl_blob *b, unsigned max)
+{
+	struct qvl_chunk *fetched[TM_BATCH];
+	unsigned nf = 0, done = 0;
+	int rc = 0;
+	if (max > TM_BATCH)
+		max = TM_BATCH;
+	uint64_t i = b->recode_next;
+	for (; i < b->nmap && done < max; i++) {
+		struct qvl_chunk *c = b->map[i];
+		if (!c || !c->disk_len || c->dirty)
+			continue; /* a hole, or a write will encode it anyway */
+		if (!c->ram) {
+			rc = make_resident(b, i, i, 1, 0);
+			if (rc == -ENOSPC && done) {
+				rc = 0; /* RAM is full of this step: write it */
+				break;
+			}
+			if (rc == -EIO) { /* a bad frame stays as it is */
+				rc = 0;
+				continue;
+			}
+			if (rc)
+				break;
+			fetched[nf++] = c;
+		}
+		c->dirty = 1; /* same bytes, written again with the codec */
+		qvl_tm_z_drop(b->tm, c);
+		done++;
+	}
+	if (!rc)
+		rc = qvl_blob_flush(b);
+	/* What was fetched for this leaves again once written (holds off). */
+	for (unsigned k = 0; k < nf; k++) {
+		fetched[k]->hold = 0;
+		if (!fetched[k]->dirty)
+			qvl_tm_leave_ram(b->tm, fetched[k]);
+	}
+	if (rc)
+		return rc; /* recode_next unchanged past the failure: retried */
+	b->recode_next = i < b->nmap ? i : UINT64_MAX;
+	return b->recode_next != UINT64_MAX;
 }
 
 uint64_t qvl_blob_unbacked_from(const struct qvl_blob *b)

@@ -23,7 +23,6 @@
 #include "qvl_abi.h"
 #include "qvl_codec.h"
 
-struct iovec;
 struct qvl_nvme;
 struct qvl_catalog;
 
@@ -137,19 +136,6 @@ void qvl_blob_destroy(struct qvl_blob *blob);
  * had for the fetch.  A RAM-only blob cannot fail.
  */
 int qvl_blob_read(struct qvl_blob *blob, void *buf, size_t len, uint64_t off);
-
-/*
- * qvl_blob_map_read() - the bytes of [@off, @off + @len) where they lie in
- * RAM, as at most @max pieces @iov[0..*@n), fetching what is on disk like
- * qvl_blob_read(): a reply can be written from chunk memory with no copy.
- * The chunks stay in RAM until qvl_blob_map_done() with the same range;
- * the caller keeps its lock until then.  -EAGAIN (nothing held) when a
- * part is a hole or could not be brought into RAM, or @max pieces are too
- * few: qvl_blob_read() copies it instead.  Other errors as qvl_blob_read().
- */
-int qvl_blob_map_read(struct qvl_blob *blob, uint64_t off, size_t len,
-		      struct iovec *iov, unsigned max, unsigned *n);
-void qvl_blob_map_done(struct qvl_blob *blob, uint64_t off, size_t len);
 
 /*
  * qvl_blob_write() - copy @len bytes from @buf to @off.  All or nothing:
@@ -322,6 +308,22 @@ uint64_t qvl_blob_unbacked_from(const struct qvl_blob *blob);
 /* qvl_blob_has_beyond() - 1 if a chunk exists past the one holding byte
  * @size - 1 (frames a size in the catalog does not cover). */
 int qvl_blob_has_beyond(const struct qvl_blob *blob, uint64_t size);
+
+/*
+ * qvl_blob_recode_start() - the blob's dtype or codec changed: its frames on
+ * disk were coded for the old one (as bytes, when the dtype came late) and
+ * are to be written again, a step at a time, by qvl_blob_recode_step().
+ */
+void qvl_blob_recode_start(struct qvl_blob *blob);
+
+/*
+ * qvl_blob_recode_step() - write up to @max of those chunks again with the
+ * blob's current codec: fetched if needed, encoded, written, and dropped
+ * from RAM again if they were not there before.  Returns 1 while chunks
+ * remain, 0 when done (or nothing was asked), or a negative errno (-ENOSPC:
+ * a full store; the rest stays as it was and a later step retries).
+ */
+int qvl_blob_recode_step(struct qvl_blob *blob, unsigned max);
 
 /* qvl_blob_disk_bytes() - compressed bytes of the blob's frames on disk. */
 uint64_t qvl_blob_disk_bytes(const struct qvl_blob *blob);

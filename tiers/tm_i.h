@@ -62,6 +62,7 @@ struct qvl_blob {
 	uint64_t disk_bytes;
 	uint64_t zbytes;   /* pool bytes of its frames kept in RAM */
 	uint64_t version;
+	uint64_t recode_next; /* next chunk to re-encode; UINT64_MAX: none */
 	uint32_t flags; /* QVL_BLOB_* */
 	enum qvl_dtype dtype;
 	enum qvl_codec_policy codec;
