@@ -95,6 +95,7 @@ struct qvl_inode {
 	uint8_t meta_dirty;
 	struct qvl_inode *dprev, *dnext;
 	uint32_t load_refs; /* entries naming it, counted at mount only */
+	uint8_t size_bad;   /* at mount: its row's size was impossible */
 };
 
 /* What qvl_fs_create() needs to know. */

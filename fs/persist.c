@@ -359,7 +359,13 @@ static int load_inode(void *arg, const struct qvl_cat_inode *r)
 	in->nlink = r->nlink;
 	in->rdev = (dev_t)r->rdev;
 	in->size = r->size;
-	in->row_size = r->size;
+	if (in->blob && r->size > QVL_BLOB_MAX_SIZE) {
+		/* Damaged: the frames say how long it is (drop_beyond_size). */
+		l->bad_rows++;
+		in->size = 0;
+		in->size_bad = 1;
+	}
+	in->row_size = in->size;
 	if (in->blob)
 		fs->bytes += r->size;
 	in->atime = ts(r->atime_ns);
@@ -448,9 +454,16 @@ static int check_backing(void *arg, uint64_t ino)
 static void drop_beyond_size(struct qvl_fs *fs)
 {
 	for (size_t s = 0; s < fs->itab_size; s++)
-		for (struct qvl_inode *in = fs->itab[s]; in; in = in->hnext)
+		for (struct qvl_inode *in = fs->itab[s]; in; in = in->hnext) {
+			if (in->size_bad) { /* as long as its frames */
+				in->size = qvl_blob_extent(in->blob);
+				fs->bytes += in->size;
+				in->size_bad = 0;
+				qvl_persist_mark(fs, in);
+			}
 			if (in->blob && qvl_blob_has_beyond(in->blob, in->size))
 				qvl_blob_truncate(in->blob, in->size);
+		}
 }
 
 int qvl_persist_load(struct qvl_fs *fs)
@@ -484,6 +497,14 @@ int qvl_persist_load(struct qvl_fs *fs)
 					qvl_inode_maybe_free(fs, in);
 				}
 			} else {
+				/* A link count below the entries naming it would
+				 * free the inode while a directory still holds it. */
+				uint32_t least = S_ISDIR(in->mode) ? 2 : in->load_refs;
+				if (in->nlink < least) {
+					fs->dangling++;
+					in->nlink = least;
+					qvl_persist_mark(fs, in);
+				}
 				in->load_refs = 0;
 			}
 			in = next_in;

@@ -645,6 +645,14 @@ uint64_t qvl_blob_unbacked_from(const struct qvl_blob *b)
 	return UINT64_MAX;
 }
 
+uint64_t qvl_blob_extent(const struct qvl_blob *b)
+{
+	for (uint64_t i = b->nmap; i > 0; i--)
+		if (b->map[i - 1])
+			return i << b->shift;
+	return 0;
+}
+
 int qvl_blob_has_beyond(const struct qvl_blob *b, uint64_t size)
 {
 	for (uint64_t i = (size + b->chunk - 1) >> b->shift; i < b->nmap; i++)

@@ -9,6 +9,7 @@
  * only reads until every check has passed, so a refused store is left as
  * it was.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -292,6 +293,22 @@ static int check_short(const char *path, size_t size, char *err,
 		    "catalog: %s is not a SQLite database", path);
 }
 
+/* Does @store_dir/data hold anything (backing files, their folders)? */
+static int data_present(const char *store_dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/data", store_dir);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	int found = 0;
+	while (!found && (e = readdir(d)))
+		found = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return found;
+}
+
 int qvl_catalog_open(const char *store_dir, unsigned chunk_shift,
 		     struct qvl_catalog **out, char *err, size_t errlen)
 {
@@ -318,6 +335,14 @@ int qvl_catalog_open(const char *store_dir, unsigned chunk_shift,
 		if (errno != ENOENT)
 			return fail(err, errlen, -errno, "catalog: %s: %s",
 				    path, strerror(errno));
+		/* Data without its catalog: a new, empty filesystem over it
+		 * would hide it, and a repair would delete it. */
+		if (data_present(store_dir))
+			return fail(err, errlen, -ENOENT,
+				    "catalog: %s is missing but %s/data holds "
+				    "backing files; restore the catalog, or move "
+				    "data/ away to start an empty store",
+				    path, store_dir);
 		rc = create_store(store_dir, path, tmp, chunk_shift, err,
 				  errlen);
 		if (rc)

@@ -118,15 +118,34 @@ void qvl_nvme_fd_trim(struct qvl_nvme *n)
 static int open_backing(struct qvl_nvme *n, const char *path, bool create,
 			bool *direct)
 {
-	int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
+	/* A backing file is a regular file of ours: a symbolic link, FIFO or
+	 * device put in its place (damage, or a hostile store) is an I/O
+	 * error for its chunks, never followed, never waited on. */
+	int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+		    (create ? O_CREAT : 0);
 	bool retried_dir = false, retried_fds = false;
 
 	*direct = true;
 	for (;;) {
 		int fd = openat(n->data_fd, path, flags | (*direct ? O_DIRECT : 0),
 			    0600);
-		if (fd >= 0)
+		if (fd >= 0) {
+			struct stat sb;
+			if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+				close(fd);
+				return -EIO;
+			}
+			/* Non-blocking was for the open only: io_uring would
+			 * answer EAGAIN on a regular file that has it. */
+			int fl = fcntl(fd, F_GETFL);
+			if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
+				close(fd);
+				return -EIO;
+			}
 			return fd;
+		}
+		if (errno == ELOOP)
+			return -EIO;
 		if (errno == EINVAL && *direct) {
 			/* tmpfs before 6.6, ramfs, some FUSE mounts. */
 			*direct = false;

@@ -305,6 +305,10 @@ void qvl_blob_forget_store(struct qvl_blob *blob);
  * every chunk is on disk or a hole, or the blob never goes to the store. */
 uint64_t qvl_blob_unbacked_from(const struct qvl_blob *blob);
 
+/* qvl_blob_extent() - the end of the last chunk that exists (in RAM or on
+ * disk), 0 for none. */
+uint64_t qvl_blob_extent(const struct qvl_blob *blob);
+
 /* qvl_blob_has_beyond() - 1 if a chunk exists past the one holding byte
  * @size - 1 (frames a size in the catalog does not cover). */
 int qvl_blob_has_beyond(const struct qvl_blob *blob, uint64_t size);

@@ -1,0 +1,73 @@
+#!/bin/bash
+# damaged_store.sh - a damaged store never costs more than the damage.
+# Each case damages a good store by hand, mounts it, and checks the daemon
+# neither crashes nor hangs nor hides data:
+#   - a file row with nlink=0 that a directory still names (0.2 freed it at
+#     load and then used it: the daemon died on ls);
+#   - a size of 2^63 in a row (0.2's checksum spun forever): the file is as
+#     long as its frames;
+#   - a backing file replaced by a FIFO (0.2 blocked on it): EIO for that
+#     file, the rest served;
+#   - catalog.db deleted with the data files still there (0.2 mounted an
+#     empty filesystem, and -o repair would delete every data file):
+#     refused with a message, nothing deleted.
+cd "$(dirname "$0")/../.."
+source tests/integration/lib.sh
+qvl_require_fuse
+sql() { "$QVL_PYTHON" -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit(); c.close()
+' "$QVL_STORE/catalog.db" "$1"; }
+sql_get() { "$QVL_PYTHON" -c '
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])
+' "$QVL_STORE/catalog.db" "$1"; }
+ino() { stat -c %i "$QVL_MNT/$1"; }
+head -c $((3 << 20)) /dev/urandom >"$QVL_TMP/a"
+head -c $((2 << 20)) /dev/urandom >"$QVL_TMP/b"
+qvl_mount ram=16M
+cp "$QVL_TMP/a" "$QVL_MNT/a"
+cp "$QVL_TMP/b" "$QVL_MNT/b"
+setfattr -n user.qvl.tier -v nvme "$QVL_MNT/a" "$QVL_MNT/b" || fail "tier=nvme"
+ia=$(ino a) ib=$(ino b)
+qvl_umount
+
+# nlink 0, still named.
+sql "UPDATE inodes SET nlink = 0 WHERE ino = $ia"
+[ "$(sql_get "SELECT nlink FROM inodes WHERE ino = $ia")" = 0 ] || fail "the damage did not take"
+qvl_mount ram=16M
+timeout 20 ls -l "$QVL_MNT" >/dev/null || fail "ls on nlink=0"
+timeout 20 cmp -s "$QVL_TMP/a" "$QVL_MNT/a" || fail "a after nlink=0"
+[ "$(stat -c %h "$QVL_MNT/a")" = 1 ] || fail "a's link count not repaired"
+qvl_umount
+
+# A size of 2^63.
+sql "UPDATE inodes SET size = 9223372036854775807 WHERE ino = $ib"
+[ "$(sql_get "SELECT size FROM inodes WHERE ino = $ib")" = 9223372036854775807 ] || fail "the damage did not take"
+qvl_mount ram=16M
+[ "$(stat -c %s "$QVL_MNT/b")" = $((2 << 20)) ] || fail "b's size: $(stat -c %s "$QVL_MNT/b")"
+timeout 20 getfattr --absolute-names -n user.qvl.checksum "$QVL_MNT/b" >/dev/null || fail "checksum of b"
+timeout 20 cmp -s "$QVL_TMP/b" "$QVL_MNT/b" || fail "b after a huge size"
+qvl_umount
+
+# A FIFO in place of a backing file.
+bf=$(ls "$QVL_STORE"/data/*/"$(printf %x "$ia")") # named in hex
+rm "$bf" && mkfifo "$bf"
+qvl_mount ram=16M
+timeout 20 cat "$QVL_MNT/a" >/dev/null 2>"$QVL_TMP/err" && fail "a read through a FIFO"
+[ $? = 124 ] && fail "reading a hung on a FIFO"
+grep -q "Input/output error" "$QVL_TMP/err" || fail "a: $(cat "$QVL_TMP/err")"
+timeout 20 cmp -s "$QVL_TMP/b" "$QVL_MNT/b" || fail "b while a is damaged"
+qvl_umount
+[ -p "$bf" ] || fail "the FIFO was removed"
+
+# No catalog, data files there.
+rm -f "$QVL_STORE"/catalog.db*
+nfiles=$(find "$QVL_STORE/data" -type f | wc -l)
+for opt in "" ",repair"; do
+	"$QVL_BUILD/qvlmemfs" -f -o "store=$QVL_STORE,ram=16M$opt" "$QVL_MNT" >"$QVL_TMP/nocat.log" 2>&1 &&
+		{ fail "mounted without a catalog ($opt)"; fusermount3 -u "$QVL_MNT"; }
+	grep -q "catalog.db is missing" "$QVL_TMP/nocat.log" || fail "message: $(cat "$QVL_TMP/nocat.log")"
+done
+[ "$(find "$QVL_STORE/data" -type f | wc -l)" = "$nfiles" ] || fail "data files deleted"
+qvl_done
