@@ -109,6 +109,10 @@ struct qvl_fs_config {
 
 struct qvl_fs {
 	pthread_mutex_t lock;
+	/* The catalog failed to record a change (persist.c): memory is ahead
+	 * of it, so nothing may change any more (EROFS), nothing more is
+	 * committed, and the daemon exits non-zero. */
+	atomic_int readonly;
 	/* protected by lock: */
 	uint64_t *recode;       /* files whose frames await re-encoding */
 	size_t nrecode, caprecode;
@@ -159,6 +163,12 @@ struct qvl_fs {
 static inline void qvl_count(struct qvl_fs *fs, enum qvl_op op)
 {
 	atomic_fetch_add_explicit(&fs->ops[op], 1, memory_order_relaxed);
+}
+
+/* EROFS for a change while the mount is read-only (the catalog failed). */
+static inline int qvl_fs_rdonly(struct qvl_fs *fs)
+{
+	return atomic_load(&fs->readonly);
 }
 
 /* recode.c: frames written before a file's dtype or codec was set are

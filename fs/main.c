@@ -427,6 +427,10 @@ out_signals:
 out_session:
 	fuse_session_destroy(se);
 out_fs:
+	/* After the unmount's last commit (destroy runs by now): a catalog
+	 * that failed is the exit status of whoever started us. */
+	if (!ret && qvl_fs_rdonly(fs))
+		ret = 3;
 	qvl_fs_destroy(fs);
 out_unlock:
 	close(lockfd);

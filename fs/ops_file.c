@@ -29,6 +29,10 @@ static void qvl_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct qvl_inode *in;
 
 	qvl_count(fs, QVL_OP_CREATE);
+	if (qvl_fs_rdonly(fs)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	pthread_mutex_lock(&fs->lock);
 	int err = qvl_node_make(fs, req, parent, name, S_IFREG | (mode & 07777),
 				0, NULL, &e, &in);
@@ -179,6 +183,10 @@ static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	(void)fi;
 
 	qvl_count(fs, QVL_OP_WRITE);
+	if (qvl_fs_rdonly(fs)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	if (qvl_is_ctl(ino)) {
 		fuse_reply_err(req, EROFS);
 		return;
@@ -253,6 +261,10 @@ static void qvl_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 	(void)fi;
 
 	qvl_count(fs, QVL_OP_FALLOCATE);
+	if (qvl_fs_rdonly(fs)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	if (qvl_is_ctl(ino)) {
 		fuse_reply_err(req, EROFS);
 		return;

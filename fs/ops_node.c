@@ -187,6 +187,10 @@ static void qvl_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	(void)fi;
 
 	qvl_count(fs, QVL_OP_SETATTR);
+	if (qvl_fs_rdonly(fs)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	if (qvl_is_ctl(ino)) {
 		fuse_reply_err(req, EROFS);
 		return;
@@ -234,7 +238,7 @@ int qvl_node_make(struct qvl_fs *fs, fuse_req_t req, fuse_ino_t parent,
 	struct qvl_inode *in;
 	int err = 0, rc;
 
-	if (qvl_is_ctl(parent))
+	if (qvl_is_ctl(parent) || qvl_fs_rdonly(fs))
 		return EROFS;
 	if (is_ctl_name(parent, name))
 		return EEXIST;
@@ -319,6 +323,10 @@ static void qvl_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	int err = 0;
 
 	qvl_count(fs, QVL_OP_LINK);
+	if (qvl_fs_rdonly(fs)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	if (qvl_is_ctl(ino) || qvl_is_ctl(newparent)) {
 		fuse_reply_err(req, EROFS);
 		return;
@@ -377,8 +385,9 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct qvl_fs *fs = qvl_req_fs(req);
 	int err = 0;
 
-	if (qvl_is_ctl(parent) || is_ctl_name(parent, name)) {
-		fuse_reply_err(req, qvl_is_ctl(parent) ? EROFS : EBUSY);
+	if (qvl_is_ctl(parent) || is_ctl_name(parent, name) ||
+	    qvl_fs_rdonly(fs)) {
+		fuse_reply_err(req, is_ctl_name(parent, name) ? EBUSY : EROFS);
 		return;
 	}
 	pthread_mutex_lock(&fs->lock);
@@ -508,6 +517,10 @@ static void qvl_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int err = 0;
 
 	qvl_count(fs, QVL_OP_RENAME);
+	if (qvl_fs_rdonly(fs)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) ||
 	    (flags & RENAME_NOREPLACE && flags & RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);

@@ -182,6 +182,10 @@ static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	int err = 0;
 
 	qvl_count(fs, QVL_OP_SETXATTR);
+	if (qvl_fs_rdonly(fs)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	if (qvl_is_ctl(ino)) {
 		fuse_reply_err(req, EROFS);
 		return;
@@ -418,6 +422,10 @@ static void qvl_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	int err;
 
 	qvl_count(fs, QVL_OP_REMOVEXATTR);
+	if (qvl_fs_rdonly(fs)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	if (qvl_is_ctl(ino)) {
 		fuse_reply_err(req, EROFS);
 		return;

@@ -20,10 +20,18 @@
 
 #include "fs_i.h"
 
+/* The catalog could not record a change: from here on memory would drift
+ * from it (SQLite may have rolled the open transaction back), so the
+ * mount turns read-only, like ext4's errors=remount-ro: the last commit
+ * stays the store's state, and its frames stay where it needs them. */
 static void cat_error(struct qvl_fs *fs, int rc, const char *what)
 {
 	fs->cat_errors++;
 	fprintf(stderr, "qvlmemfs: catalog %s: %s\n", what, strerror(-rc));
+	if (!atomic_exchange(&fs->readonly, 1))
+		fprintf(stderr, "qvlmemfs: the catalog cannot record changes: "
+				"the mount is read-only from now on; the store "
+				"keeps its last committed state\n");
 }
 
 void qvl_persist_mark(struct qvl_fs *fs, struct qvl_inode *in)
@@ -192,10 +200,25 @@ void qvl_inode_apply_policy(struct qvl_inode *in)
  * show zeros that were never written).  So an fsync costs the dirty data of
  * every file, bounded by the flusher's period.
  */
+/* The stale rows and one commit; a failure of either is the catalog's
+ * (cat_error: the mount turns read-only). */
+static int rows_and_commit(struct qvl_fs *fs, int durable)
+{
+	int rc = qvl_persist_rows(fs); /* reports its own failure */
+	if (!rc) {
+		rc = qvl_tm_commit(fs->tm, durable);
+		if (rc)
+			cat_error(fs, rc, "commit");
+	}
+	return rc;
+}
+
 int qvl_persist_fsync(struct qvl_fs *fs, int durable)
 {
 	if (!fs->tm)
 		return 0;
+	if (qvl_fs_rdonly(fs))
+		return -EROFS;
 	int rc = qvl_tm_flush(fs->tm, 0, NULL);
 	/* A full store commits all the same: the space of deleted, cut or
 	 * rewritten frames comes back only with a commit, so without one
@@ -203,9 +226,7 @@ int qvl_persist_fsync(struct qvl_fs *fs, int durable)
 	 * the same way).  The caller still hears -ENOSPC. */
 	if (rc && rc != -ENOSPC)
 		return rc;
-	int rc2 = qvl_persist_rows(fs);
-	if (!rc2)
-		rc2 = qvl_tm_commit(fs->tm, durable);
+	int rc2 = rows_and_commit(fs, durable);
 	return rc ? rc : rc2;
 }
 
@@ -217,14 +238,14 @@ int qvl_persist_fsync_file(struct qvl_fs *fs, struct qvl_inode *in)
 {
 	if (!fs->tm)
 		return 0;
+	if (qvl_fs_rdonly(fs))
+		return -EROFS;
 	/* This file's data only: other files' rows go out too, but never
 	 * with a size their data on the store does not back (put_row). */
 	int rc = in->blob ? qvl_blob_flush(in->blob) : 0;
 	if (rc && rc != -ENOSPC)
 		return rc;
-	int rc2 = qvl_persist_rows(fs);
-	if (!rc2)
-		rc2 = qvl_tm_commit(fs->tm, 1);
+	int rc2 = rows_and_commit(fs, 1);
 	return rc ? rc : rc2;
 }
 
@@ -232,7 +253,7 @@ int qvl_persist_flush(struct qvl_fs *fs, int durable)
 {
 	uint64_t left = 0, rounds;
 	int rc;
-	if (!fs->tm)
+	if (!fs->tm || qvl_fs_rdonly(fs))
 		return 0;
 	/* In small batches, letting other requests in between; bounded, so
 	 * steady writers cannot keep the flusher from committing. */
@@ -247,10 +268,8 @@ int qvl_persist_flush(struct qvl_fs *fs, int durable)
 	/* What came in meanwhile is small: finish under the lock, so the
 	 * commit is one consistent state (see qvl_persist_fsync). */
 	pthread_mutex_lock(&fs->lock);
-	int rc2 = qvl_persist_fsync(fs, durable);
+	int rc2 = qvl_persist_fsync(fs, durable); /* reports the catalog's */
 	pthread_mutex_unlock(&fs->lock);
-	if (rc2 && rc2 != -ENOSPC) /* a full store is not the catalog's */
-		cat_error(fs, rc2, "commit");
 	return rc ? rc : rc2;
 }
 
@@ -313,6 +332,12 @@ int qvl_persist_unmount(struct qvl_fs *fs)
 {
 	if (!fs->tm)
 		return 0;
+	if (qvl_fs_rdonly(fs)) {
+		fprintf(stderr, "qvlmemfs: unmount: read-only after a catalog "
+				"error: changes since the last commit are not "
+				"kept\n");
+		return -EROFS;
+	}
 	drop_mount_lifetime_files(fs);
 	sweep_unlinked(fs, 1);
 	int rc = qvl_tm_flush(fs->tm, 0, NULL);
@@ -324,11 +349,7 @@ int qvl_persist_unmount(struct qvl_fs *fs)
 	if (rc)
 		fprintf(stderr, "qvlmemfs: unmount: writing data back: %s\n",
 			strerror(-rc));
-	int rc2 = qvl_persist_rows(fs);
-	if (!rc2)
-		rc2 = qvl_tm_commit(fs->tm, 1);
-	if (rc2)
-		cat_error(fs, rc2, "final commit");
+	int rc2 = rows_and_commit(fs, 1);
 	return rc ? rc : rc2;
 }
 

@@ -136,11 +136,13 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			   "  dropped %" PRIu64 "  dirty %" PRIu64 "  written %s"
 			   "  read %s (compressed)  commits %" PRIu64 "\n"
 			   "errors: io %" PRIu64 "  catalog %" PRIu64
-			   "  at mount: orphans %" PRIu64 " dangling %" PRIu64 "\n",
+			   "%s  at mount: orphans %" PRIu64 " dangling %" PRIu64 "\n",
 			s.tm.evicted, s.tm.fetched, s.tm.dropped, s.tm.dirty,
 			human(s.tm.frame_bytes_written, a, sizeof(a)),
 			human(s.tm.frame_bytes_read, b, sizeof(b)), s.tm.commits,
-			s.io_errors, s.cat_errors, s.orphans, s.dangling);
+			s.io_errors, s.cat_errors,
+			qvl_fs_rdonly(fs) ? " (read-only since)" : "",
+			s.orphans, s.dangling);
 	if (s.nvme) {
 		char d[32], e[32];
 		fprintf(f, "ram split: raw %s (keep %s)  compressed %s in %" PRIu64
@@ -229,8 +231,10 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		   ",\"wasted\":%" PRIu64 "},",
 		s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted);
 	fprintf(f, "\"errors\":{\"io\":%" PRIu64 ",\"catalog\":%" PRIu64
-		   ",\"orphans\":%" PRIu64 ",\"dangling\":%" PRIu64 "},",
-		s.io_errors, s.cat_errors, s.orphans, s.dangling);
+		   ",\"read_only\":%s,\"orphans\":%" PRIu64
+		   ",\"dangling\":%" PRIu64 "},",
+		s.io_errors, s.cat_errors,
+		qvl_fs_rdonly(fs) ? "true" : "false", s.orphans, s.dangling);
 	fprintf(f, "\"files\":%" PRIu64 ",\"dirs\":%" PRIu64 ",\"symlinks\":%"
 		   PRIu64 ",\"bytes\":%" PRIu64 ",\"inodes\":%" PRIu64
 		   ",\"enospc\":%" PRIu64 ",",
