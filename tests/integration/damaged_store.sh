@@ -10,7 +10,9 @@
 #     file, the rest served;
 #   - catalog.db deleted with the data files still there (0.2 mounted an
 #     empty filesystem, and -o repair would delete every data file):
-#     refused with a message, nothing deleted.
+#     refused with a message, nothing deleted;
+#   - an immutable catalog.db (0.2 mounted, lost every change, exited 0):
+#     read-only from the first change, exit status 3.
 cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 qvl_require_fuse
@@ -60,6 +62,21 @@ grep -q "Input/output error" "$QVL_TMP/err" || fail "a: $(cat "$QVL_TMP/err")"
 timeout 20 cmp -s "$QVL_TMP/b" "$QVL_MNT/b" || fail "b while a is damaged"
 qvl_umount
 [ -p "$bf" ] || fail "the FIFO was removed"
+
+# An immutable catalog (where chattr works): the first change fails, the
+# mount turns read-only, and the daemon's exit status says so.
+if chattr +i "$QVL_STORE/catalog.db" 2>/dev/null; then
+	qvl_mount ram=16M
+	touch "$QVL_MNT/new" 2>/dev/null && fail "a change with an immutable catalog"
+	expect_errno "Read-only file system" mkdir "$QVL_MNT/d"
+	timeout 20 cmp -s "$QVL_TMP/b" "$QVL_MNT/b" || fail "b with an immutable catalog"
+	fusermount3 -u "$QVL_MNT"
+	rc=0
+	wait "$QVL_PID" || rc=$?
+	QVL_PID=
+	[ "$rc" = 3 ] || fail "exit status $rc with an immutable catalog, not 3"
+	chattr -i "$QVL_STORE/catalog.db"
+fi
 
 # No catalog, data files there.
 rm -f "$QVL_STORE"/catalog.db*
