@@ -8,12 +8,7 @@
 cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 qvl_require_fuse
-small=$QVL_TMP/small
-mkdir -p "$small"
-mount -t tmpfs -o size=24m tmpfs "$small" || qvl_skip "cannot mount a tmpfs"
-trap 'fusermount3 -u "$QVL_MNT" 2>/dev/null; umount -l "$small" 2>/dev/null; qvl_cleanup' EXIT
-QVL_STORE=$small/store
-mkdir -p "$QVL_STORE"
+qvl_small_store 24m
 head -c $((64 << 20)) /dev/urandom >"$QVL_TMP/src"
 head -c $((2 << 20)) /dev/urandom >"$QVL_TMP/keep"
 qvl_mount ram=8M

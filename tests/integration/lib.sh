@@ -108,3 +108,14 @@ print(eval(sys.argv[2]))' "$QVL_MNT" "$1"
 eq() {
 	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
 }
+
+# qvl_small_store SIZE: put the store on a tmpfs of SIZE (24m) at
+# $QVL_TMP/small, so a test can fill it; unmounted at exit, after the mount.
+qvl_small_store() {
+	QVL_SMALL=$QVL_TMP/small
+	mkdir -p "$QVL_SMALL"
+	mount -t tmpfs -o size="$1" tmpfs "$QVL_SMALL" || qvl_skip "cannot mount a tmpfs"
+	trap 'fusermount3 -u "$QVL_MNT" 2>/dev/null; umount -l "$QVL_SMALL" 2>/dev/null; qvl_cleanup' EXIT
+	QVL_STORE=$QVL_SMALL/store
+	mkdir -p "$QVL_STORE"
+}
