@@ -191,6 +191,7 @@ void qvl_inode_apply_policy(struct qvl_inode *in)
 	if (h->pin != QVL_PIN_NONE)
 		f |= QVL_BLOB_PINNED;
 	qvl_blob_set_policy(in->blob, f, h->dtype, codec_map[h->codec]);
+	qvl_blob_set_priority(in->blob, h->priority);
 }
 
 /*

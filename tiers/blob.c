@@ -34,6 +34,7 @@ static int blob_new(struct qvl_pool *pool, struct qvl_tm *tm, unsigned shift,
 	b->chunk = (size_t)1 << shift;
 	b->codec = QVL_CODEC_POLICY_AUTO;
 	b->recode_next = UINT64_MAX;
+	b->priority = QVL_PRIO_KEEP;
 	*out = b;
 	return 0;
 }
@@ -582,6 +583,11 @@ int qvl_blob_load(struct qvl_blob *b, uint64_t size)
 uint64_t qvl_blob_resident(const struct qvl_blob *b)
 {
 	return (b->resident << b->shift) + b->zbytes;
+}
+
+void qvl_blob_set_priority(struct qvl_blob *b, unsigned priority)
+{
+	b->priority = (uint8_t)(priority > 9 ? 9 : priority);
 }
 
 void qvl_blob_recode_start(struct qvl_blob *b)

@@ -279,6 +279,12 @@ int qvl_blob_create_tm(struct qvl_tm *tm, uint64_t ino, struct qvl_blob **out);
 void qvl_blob_set_policy(struct qvl_blob *blob, uint32_t flags,
 			 enum qvl_dtype dtype, enum qvl_codec_policy codec);
 
+/* qvl_blob_set_priority() - 0-9; above QVL_PRIO_KEEP (the default) a
+ * blob's RAM (raw chunks, frames, page cache) leaves only when nothing at
+ * or below it can. */
+#define QVL_PRIO_KEEP 5
+void qvl_blob_set_priority(struct qvl_blob *blob, unsigned priority);
+
 /* qvl_blob_attach_frame() - at mount: chunk @idx has a committed frame of
  * @len bytes in @slot.  -EINVAL for a bad slot/len, -EFBIG, -ENOMEM. */
 int qvl_blob_attach_frame(struct qvl_blob *blob, uint64_t idx, uint32_t slot,

@@ -63,6 +63,7 @@ struct qvl_blob {
 	uint64_t zbytes;   /* pool bytes of its frames kept in RAM */
 	uint64_t version;
 	uint64_t recode_next; /* next chunk to re-encode; UINT64_MAX: none */
+	uint8_t priority;     /* 0-9 (user.qvl.priority), 5 by default */
 	uint32_t flags; /* QVL_BLOB_* */
 	enum qvl_dtype dtype;
 	enum qvl_codec_policy codec;
@@ -102,6 +103,9 @@ struct qvl_tm {
 	 * read uses a readahead chunk, halves when one leaves RAM unread
 	 * (many streams in too little RAM would thrash otherwise). */
 	unsigned ra_win;
+	/* While making room: chunks of blobs above this priority stay
+	 * (tm_room.c tries QVL_PRIO_KEEP first, then everything). */
+	uint8_t prio_cap;
 	unsigned ra_calm; /* chunks fetched since readahead was last wasted */
 	struct tm_deferred *deferred;
 	size_t ndeferred, capdeferred;

@@ -77,6 +77,7 @@ void qvl_tm_room_init(struct qvl_tm *tm)
 	qvl_lirs_init(&tm->lirs);
 	tm->zpiece = qvl_zram_piece(chunk_size(tm));
 	tm->ra_win = TM_BATCH - 1;
+	tm->prio_cap = 9;
 	room_limits(tm);
 }
 
@@ -102,7 +103,7 @@ void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched)
 static int may_leave_ram(const struct qvl_tm *tm, const struct qvl_chunk *c)
 {
 	uint32_t f = c->blob->flags;
-	if (c->hold || (f & QVL_BLOB_PINNED))
+	if (c->hold || (f & QVL_BLOB_PINNED) || c->blob->priority > tm->prio_cap)
 		return 0;
 	if (f & QVL_BLOB_DROPPABLE)
 		return 1;
@@ -232,7 +233,7 @@ static int evict_z(struct qvl_tm *tm, int lir_too)
 		struct qvl_chunk *c = pol_chunk(n);
 		if (c->pol.state == QVL_LIRS_LIR && !lir_too)
 			return 0;
-		if (c->hold)
+		if (c->hold || c->blob->priority > tm->prio_cap)
 			continue;
 		qvl_tm_z_drop(tm, c);
 		tm->st.z_evicted++;
@@ -294,15 +295,29 @@ void qvl_tm_pc_drop(struct qvl_tm *tm, struct qvl_chunk *c)
 static int pc_drop_oldest(struct qvl_tm *tm)
 {
 	for (struct qvl_chunk *c = tm->pc_first; c; c = c->pcnext) {
-		if (c->hold)
-			continue; /* a reply of it may be on its way */
+		if (c->hold || c->blob->priority > tm->prio_cap)
+			continue; /* a reply of it may be on its way; kept */
 		qvl_tm_pc_drop(tm, c);
 		return 1;
 	}
 	return 0;
 }
 
+static int make_room_upto(struct qvl_tm *tm, uint64_t bytes);
+
 int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes)
+{
+	/* Files of a priority above the default keep their RAM while
+	 * anything at or below it can leave. */
+	tm->prio_cap = QVL_PRIO_KEEP;
+	int rc = make_room_upto(tm, bytes);
+	tm->prio_cap = 9;
+	if (rc == -ENOSPC)
+		rc = make_room_upto(tm, bytes);
+	return rc;
+}
+
+static int make_room_upto(struct qvl_tm *tm, uint64_t bytes)
 {
 	struct qvl_pool *pool = tm->cfg.pool;
 	size_t chunk = chunk_size(tm);
