@@ -176,6 +176,32 @@ static void info_tensor(const char *path, uint64_t size)
 	free(sh_s);
 }
 
+/* The user.qvl attributes a getxattr answers.  listxattr lists only the
+ * hints that were set (so copy tools can set them again); info asks for
+ * every one by name. */
+static const char *const qvl_names[] = {
+	QVL_XATTR_DTYPE, QVL_XATTR_SHAPE, QVL_XATTR_TIER, QVL_XATTR_PIN,
+	QVL_XATTR_LIFETIME, QVL_XATTR_TTL, QVL_XATTR_PRIORITY,
+	QVL_XATTR_CODEC, QVL_XATTR_STORED, QVL_XATTR_CHECKSUM,
+};
+
+static void print_attr(const char *path, const char *name, const char *note)
+{
+	char *v = NULL;
+	ssize_t vn = get_attr(path, name, &v);
+	if (vn == -ENODATA && note == NULL) {
+		free(v);
+		return; /* a hint that does not apply here (no shape yet) */
+	}
+	printf("    %-20s ", name);
+	if (vn < 0)
+		printf("(%s)", qvlmem_strerror((int)vn));
+	else
+		print_value(v, (size_t)vn);
+	printf("%s\n", note ? note : "");
+	free(v);
+}
+
 static int info_one(const char *path)
 {
 	char *names = NULL, sz[32];
@@ -199,23 +225,16 @@ static int info_one(const char *path)
 		printf("  attributes  (%s)\n", qvlmem_strerror((int)len));
 		return len == -ENOTSUP ? 0 : 1;
 	}
-	printf("  attributes%s\n", len == 0 ? "  (none)" : "");
+	printf("  attributes\n");
+	for (size_t i = 0; i < sizeof(qvl_names) / sizeof(*qvl_names); i++)
+		if (S_ISREG(st.st_mode) || i != 2) /* a directory has no tier */
+			print_attr(path, qvl_names[i], NULL);
 	for (ssize_t off = 0; off < len; off += (ssize_t)strlen(names + off) + 1) {
 		const char *name = names + off;
-		bool ours = !strncmp(name, QVL_XATTR_PREFIX, strlen(QVL_XATTR_PREFIX));
-		char *v = NULL;
-		ssize_t vn;
-
-		if (strncmp(name, "user.", 5))
-			continue; /* security.*, trusted.*: not ours to show */
-		printf("    %-20s ", name);
-		vn = get_attr(path, name, &v);
-		if (vn < 0)
-			printf("(%s)", qvlmem_strerror((int)vn));
-		else
-			print_value(v, (size_t)vn);
-		printf("%s\n", ours ? "" : "   [other user.* attribute]");
-		free(v);
+		if (strncmp(name, "user.", 5) ||
+		    !strncmp(name, QVL_XATTR_PREFIX, strlen(QVL_XATTR_PREFIX)))
+			continue; /* shown above, or not ours to show */
+		print_attr(path, name, "   [other user.* attribute]");
 	}
 	free(names);
 	return 0;

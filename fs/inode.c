@@ -157,11 +157,10 @@ void qvl_inode_resize(struct qvl_fs *fs, struct qvl_inode *in, uint64_t size)
 {
 	if (size < in->size)
 		qvl_blob_truncate(in->blob, size);
-	/* A size change breaks a dtype/shape pair: a stale shape is a lie. */
-	if (size != in->size && (in->hints.set & QVL_HSET_SHAPE)) {
-		in->hints.set &= ~(uint32_t)QVL_HSET_SHAPE;
-		in->hints.ndims = 0;
-	}
+	/* The shape stays: copy tools and O_TRUNC rewrites change the size
+	 * on the way to the same one, and a shape lost on the way is lost
+	 * for good.  A size it does not match is what qvlctl info reports
+	 * and the clients refuse. */
 	fs->bytes = fs->bytes - in->size + size;
 	in->size = size;
 }

@@ -90,12 +90,14 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 	case QA_DTYPE:
 		rc = qvl_parse_dtype(v, len, &n.dtype);
 		if (!rc && S_ISREG(in->mode) && (h->set & QVL_HSET_SHAPE) &&
+		    in->size && /* an empty file's shape is pending */
 		    !shape_fits(n.dtype, h->dims, h->ndims, in->size))
 			rc = -EINVAL;
 		break;
 	case QA_SHAPE:
 		rc = qvl_parse_shape(v, len, n.dims, &n.ndims);
 		if (!rc && (h->set & QVL_HSET_DTYPE) &&
+		    in->size && /* an empty file's shape is pending */
 		    !shape_fits(h->dtype, n.dims, n.ndims, in->size))
 			rc = -EINVAL;
 		break;
@@ -362,7 +364,7 @@ static int list_add(char **buf, size_t *len, size_t *cap, const char *name)
 static void qvl_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct qvl_fs *fs = qvl_req_fs(req);
-	char *buf = NULL, tmp[8];
+	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int rc = 0;
 
@@ -376,14 +378,14 @@ static void qvl_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	if (!in)
 		rc = -ENOENT;
 	for (int qa = 0; in && !rc && qa < QA_COUNT; qa++) {
-		/* Listed: what a getxattr would answer.  The checksum is
-		 * listed without being computed. */
-		if (qa == QA_CHECKSUM) {
-			if (S_ISREG(in->mode))
-				rc = list_add(&buf, &len, &cap, qattrs[qa].name);
-		} else if (qvl_get(in, qa, tmp, sizeof(tmp)) >= 0) {
+		/* Listed: the hints that were set (here, or inherited), which
+		 * a copy tool can set again.  Computed attributes (stored,
+		 * checksum, tier, cuda_ipc) and defaults answer getxattr by
+		 * name only, as CephFS's virtual xattrs do: listed, rsync -X
+		 * and cp --preserve=xattr would fail setting them. */
+		if (qattrs[qa].setbit && qattrs[qa].readable &&
+		    (in->hints.set & qattrs[qa].setbit))
 			rc = list_add(&buf, &len, &cap, qattrs[qa].name);
-		}
 	}
 	for (struct qvl_xattr *x = in ? in->xattrs : NULL; x && !rc; x = x->next)
 		rc = list_add(&buf, &len, &cap, x->name);
