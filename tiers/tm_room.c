@@ -76,7 +76,7 @@ void qvl_tm_room_init(struct qvl_tm *tm)
 {
 	qvl_lirs_init(&tm->lirs);
 	tm->zpiece = qvl_zram_piece(chunk_size(tm));
-	tm->ra_win = TM_BATCH - 1;
+	tm->ra_win = 2; /* grows as readahead is used: no burst at start */
 	tm->prio_cap = 9;
 	room_limits(tm);
 }
