@@ -38,14 +38,12 @@ static int workers_create(struct qvl_tm *tm, unsigned threads)
 	unsigned n = qvl_crew_size(tm->crew);
 	tm->slot_size = qvl_nvme_slot_size(tm->cfg.nvme);
 	tm->codec = calloc(n, sizeof(*tm->codec));
-	tm->zbuf = calloc(n, sizeof(*tm->zbuf));
 	tm->bounce = aligned_alloc(QVL_NVME_ALIGN, TM_BATCH * tm->slot_size);
-	if (!tm->codec || !tm->zbuf || !tm->bounce)
+	if (!tm->codec || !tm->bounce)
 		return -ENOMEM;
 	for (unsigned w = 0; w < n; w++) {
 		tm->codec[w] = qvl_codec_ctx_create();
-		tm->zbuf[w] = malloc(tm->slot_size);
-		if (!tm->codec[w] || !tm->zbuf[w])
+		if (!tm->codec[w])
 			return -ENOMEM;
 	}
 	return 0;
@@ -82,16 +80,11 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 		return;
 	if (tm->crew) {
 		unsigned n = qvl_crew_size(tm->crew);
-		for (unsigned w = 0; w < n; w++) {
-			if (tm->codec)
-				qvl_codec_ctx_free(tm->codec[w]);
-			if (tm->zbuf)
-				free(tm->zbuf[w]);
-		}
+		for (unsigned w = 0; w < n && tm->codec; w++)
+			qvl_codec_ctx_free(tm->codec[w]);
 		qvl_crew_destroy(tm->crew);
 	}
 	free(tm->codec);
-	free(tm->zbuf);
 	free(tm->bounce);
 	free(tm->deferred);
 	free(tm);
@@ -226,7 +219,8 @@ static int decode_frame(struct qvl_codec_ctx *ctx, const struct qvl_nvme_req *r,
 }
 
 /* Decode chunk @i of the batch into its RAM on worker @w: from the frame
- * the disk read, or from its frame in RAM (gathered first). */
+ * the disk read, or from its frame in RAM, gathered first into bounce
+ * buffer @i (a batch of frames from RAM reads no disk). */
 static void decode_job(void *arg, unsigned i, unsigned w)
 {
 	struct fetch_batch *fb = arg;
@@ -234,9 +228,11 @@ static void decode_job(void *arg, unsigned i, unsigned w)
 	struct qvl_chunk *c = fb->cs[i];
 	struct qvl_nvme_req zr, *r = fb->r ? &fb->r[i] : &zr;
 	if (!fb->r) {
-		zr = (struct qvl_nvme_req){ .len = c->z->len,
-					    .buf = tm->zbuf[w] };
-		qvl_zram_gather(c->z, tm->zpiece, tm->zbuf[w]);
+		zr = (struct qvl_nvme_req){
+			.len = c->z->len,
+			.buf = (char *)tm->bounce + (size_t)i * tm->slot_size,
+		};
+		qvl_zram_gather(c->z, tm->zpiece, zr.buf);
 	}
 	fb->rc[i] = decode_frame(tm->codec[w], r, c, c->ram, &fb->out[i]);
 }

