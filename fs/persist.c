@@ -214,41 +214,41 @@ static int rows_and_commit(struct qvl_fs *fs, int durable)
 	return rc;
 }
 
-int qvl_persist_fsync(struct qvl_fs *fs, int durable)
+/* Write back @in's dirty chunks (NULL: every file's), then the rows and
+ * one commit. */
+static int fsync_with(struct qvl_fs *fs, struct qvl_inode *in, int durable)
 {
 	if (!fs->tm)
 		return 0;
 	if (qvl_fs_rdonly(fs))
 		return -EROFS;
-	int rc = qvl_tm_flush(fs->tm, 0, NULL);
+	int rc = !in ? qvl_tm_flush(fs->tm, 0, NULL)
+		     : in->blob ? qvl_blob_flush(in->blob) : 0;
 	/* A full store commits all the same: the space of deleted, cut or
 	 * rewritten frames comes back only with a commit, so without one
 	 * nothing could be written again before the unmount (which commits
-	 * the same way).  The caller still hears -ENOSPC. */
+	 * the same way).  The caller still hears -ENOSPC.  Other files' rows
+	 * never say a size their data on the store does not back (put_row),
+	 * so one file's fsync need not write them back. */
 	if (rc && rc != -ENOSPC)
 		return rc;
 	int rc2 = rows_and_commit(fs, durable);
 	return rc ? rc : rc2;
 }
 
-/* Chunks the flusher writes per turn of the lock: a read waiting behind it
- * waits for about one batch's encoding and I/O. */
-#define FLUSH_TURN 16
+int qvl_persist_fsync(struct qvl_fs *fs, int durable)
+{
+	return fsync_with(fs, NULL, durable);
+}
 
 int qvl_persist_fsync_file(struct qvl_fs *fs, struct qvl_inode *in)
 {
-	if (!fs->tm)
-		return 0;
-	if (qvl_fs_rdonly(fs))
-		return -EROFS;
-	/* This file's data only: other files' rows go out too, but never
-	 * with a size their data on the store does not back (put_row). */
-	int rc = in->blob ? qvl_blob_flush(in->blob) : 0;
-	if (rc && rc != -ENOSPC)
-		return rc;
-	int rc2 = rows_and_commit(fs, 1);
-	return rc ? rc : rc2;
+	return fsync_with(fs, in, 1);
 }
+
+/* Chunks the flusher writes per turn of the lock: a read waiting behind it
+ * waits for about one batch's encoding and I/O. */
+#define FLUSH_TURN 16
 
 int qvl_persist_flush(struct qvl_fs *fs, int durable)
 {
@@ -483,7 +483,9 @@ static void drop_beyond_size(struct qvl_fs *fs)
 				in->size_bad = 0;
 				qvl_persist_mark(fs, in);
 			}
-			if (in->blob && qvl_blob_has_beyond(in->blob, in->size))
+			uint64_t chunk = (uint64_t)1 << fs->chunk_shift;
+			if (in->blob && qvl_blob_extent(in->blob) >
+						(in->size + chunk - 1) / chunk * chunk)
 				qvl_blob_truncate(in->blob, in->size);
 		}
 }

@@ -659,14 +659,6 @@ uint64_t qvl_blob_extent(const struct qvl_blob *b)
 	return 0;
 }
 
-int qvl_blob_has_beyond(const struct qvl_blob *b, uint64_t size)
-{
-	for (uint64_t i = (size + b->chunk - 1) >> b->shift; i < b->nmap; i++)
-		if (b->map[i])
-			return 1;
-	return 0;
-}
-
 uint64_t qvl_blob_disk_bytes(const struct qvl_blob *b)
 {
 	return b->disk_bytes;

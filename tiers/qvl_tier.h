@@ -315,10 +315,6 @@ uint64_t qvl_blob_unbacked_from(const struct qvl_blob *blob);
  * disk), 0 for none. */
 uint64_t qvl_blob_extent(const struct qvl_blob *blob);
 
-/* qvl_blob_has_beyond() - 1 if a chunk exists past the one holding byte
- * @size - 1 (frames a size in the catalog does not cover). */
-int qvl_blob_has_beyond(const struct qvl_blob *blob, uint64_t size);
-
 /*
  * qvl_blob_recode_start() - the blob's dtype or codec changed: its frames on
  * disk were coded for the old one (as bytes, when the dtype came late) and

@@ -81,13 +81,18 @@ void qvl_tm_room_init(struct qvl_tm *tm)
 	room_limits(tm);
 }
 
+static void ra_grow(struct qvl_tm *tm)
+{
+	if (tm->ra_win < TM_BATCH - 1)
+		tm->ra_win++;
+}
+
 void qvl_tm_ra_used(struct qvl_tm *tm, struct qvl_chunk *c)
 {
 	if (!c->ra)
 		return;
 	c->ra = 0;
-	if (tm->ra_win < TM_BATCH - 1)
-		tm->ra_win++;
+	ra_grow(tm);
 }
 
 void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched)
@@ -95,8 +100,7 @@ void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched)
 	tm->ra_calm += fetched;
 	if (tm->ra_calm >= 4 * TM_BATCH) {
 		tm->ra_calm = 0;
-		if (tm->ra_win < TM_BATCH - 1)
-			tm->ra_win++;
+		ra_grow(tm);
 	}
 }
 
