@@ -172,7 +172,7 @@ static void qvl_destroy(void *userdata)
 	struct qvl_fs *fs = userdata;
 	qvl_bg_stop(fs);
 	pthread_mutex_lock(&fs->lock);
-	qvl_persist_unmount(fs);
+	fs->unmount_rc = qvl_persist_unmount(fs);
 	qvl_inode_table_free(fs);
 	fs->root = NULL;
 	pthread_mutex_unlock(&fs->lock);

@@ -113,6 +113,7 @@ struct qvl_fs {
 	 * of it, so nothing may change any more (EROFS), nothing more is
 	 * committed, and the daemon exits non-zero. */
 	atomic_int readonly;
+	int unmount_rc;	/* the unmount's write-back and commit: 0 or -errno */
 	/* protected by lock: */
 	uint64_t *recode;       /* files whose frames await re-encoding */
 	size_t nrecode, caprecode;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ops_i.h"
+#include "qvl_fault.h"
 
 struct qvl_cli {
 	char *ram;
@@ -392,6 +393,19 @@ int main(int argc, char *argv[])
 			(unsigned long long)fs->dangling,
 			cli.repair ? "repaired" : "found (mount with -o repair "
 						  "to delete them)");
+	/* Tests make the store's I/O fail on purpose (tiers/qvl_fault.h);
+	 * armed after loading, so the count starts with serving. */
+	const char *fault = getenv("QVL_FAULT");
+	if (fault && *fault) {
+		if (qvl_fault_arm(fault)) {
+			fprintf(stderr, "qvlmemfs: bad QVL_FAULT=%s: OP:N[:KIND"
+					"[:COUNT]],... (tiers/qvl_fault.h)\n",
+				fault);
+			goto out_fs;
+		}
+		fprintf(stderr, "qvlmemfs: fault injection armed: %s\n",
+			fault);
+	}
 	fs->store = realpath(cli.store, NULL);
 	fs->mountpoint = strdup(mnt);
 	qvl_fs_ops(&ops);
@@ -429,7 +443,7 @@ out_session:
 out_fs:
 	/* After the unmount's last commit (destroy runs by now): a catalog
 	 * that failed is the exit status of whoever started us. */
-	if (!ret && qvl_fs_rdonly(fs))
+	if (!ret && (qvl_fs_rdonly(fs) || fs->unmount_rc))
 		ret = 3;
 	qvl_fs_destroy(fs);
 out_unlock:

@@ -329,6 +329,9 @@ static void sweep_unlinked(struct qvl_fs *fs, int unmounting)
 	}
 }
 
+/* Extra write-back rounds at unmount after an I/O error. */
+#define UNMOUNT_RETRIES 3
+
 int qvl_persist_unmount(struct qvl_fs *fs)
 {
 	if (!fs->tm)
@@ -347,6 +350,10 @@ int qvl_persist_unmount(struct qvl_fs *fs)
 		if (!qvl_persist_rows(fs) && !qvl_tm_commit(fs->tm, 0))
 			rc = qvl_tm_flush(fs->tm, 0, NULL);
 	}
+	/* This is the data's last chance: a failed frame stays dirty, and a
+	 * write that failed once (a transient EIO) is worth a few more. */
+	for (int tries = 0; rc == -EIO && tries < UNMOUNT_RETRIES; tries++)
+		rc = qvl_tm_flush(fs->tm, 0, NULL);
 	if (rc)
 		fprintf(stderr, "qvlmemfs: unmount: writing data back: %s\n",
 			strerror(-rc));

@@ -10,6 +10,7 @@
 
 #include "ops_i.h"
 #include "qvl_gpu.h"
+#include "qvl_fault.h"
 
 const char *const qvl_op_names[QVL_OP_COUNT] = {
 	"lookup", "forget", "getattr", "setattr", "readlink", "mknod",
@@ -135,14 +136,15 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 		fprintf(f, "tiering: evicted %" PRIu64 "  fetched %" PRIu64
 			   "  dropped %" PRIu64 "  dirty %" PRIu64 "  written %s"
 			   "  read %s (compressed)  commits %" PRIu64 "\n"
-			   "errors: io %" PRIu64 "  catalog %" PRIu64
-			   "%s  at mount: orphans %" PRIu64 " dangling %" PRIu64 "\n",
+			   "errors: io %" PRIu64 "  write %" PRIu64 "  catalog %"
+			   PRIu64 "%s  at mount: orphans %" PRIu64 " dangling %"
+			   PRIu64 "  injected %" PRIu64 "\n",
 			s.tm.evicted, s.tm.fetched, s.tm.dropped, s.tm.dirty,
 			human(s.tm.frame_bytes_written, a, sizeof(a)),
 			human(s.tm.frame_bytes_read, b, sizeof(b)), s.tm.commits,
-			s.io_errors, s.cat_errors,
+			s.io_errors, s.tm.write_errors, s.cat_errors,
 			qvl_fs_rdonly(fs) ? " (read-only since)" : "",
-			s.orphans, s.dangling);
+			s.orphans, s.dangling, qvl_fault_injected());
 	if (s.nvme) {
 		char d[32], e[32];
 		fprintf(f, "ram split: raw %s (keep %s)  compressed %s in %" PRIu64
@@ -230,11 +232,12 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 	fprintf(f, "\"readahead\":{\"window\":%" PRIu64 ",\"chunks\":%" PRIu64
 		   ",\"wasted\":%" PRIu64 "},",
 		s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted);
-	fprintf(f, "\"errors\":{\"io\":%" PRIu64 ",\"catalog\":%" PRIu64
-		   ",\"read_only\":%s,\"orphans\":%" PRIu64
-		   ",\"dangling\":%" PRIu64 "},",
-		s.io_errors, s.cat_errors,
-		qvl_fs_rdonly(fs) ? "true" : "false", s.orphans, s.dangling);
+	fprintf(f, "\"errors\":{\"io\":%" PRIu64 ",\"write\":%" PRIu64
+		   ",\"catalog\":%" PRIu64 ",\"read_only\":%s,\"orphans\":%"
+		   PRIu64 ",\"dangling\":%" PRIu64 ",\"injected\":%" PRIu64 "},",
+		s.io_errors, s.tm.write_errors, s.cat_errors,
+		qvl_fs_rdonly(fs) ? "true" : "false", s.orphans, s.dangling,
+		qvl_fault_injected());
 	fprintf(f, "\"files\":%" PRIu64 ",\"dirs\":%" PRIu64 ",\"symlinks\":%"
 		   PRIu64 ",\"bytes\":%" PRIu64 ",\"inodes\":%" PRIu64
 		   ",\"enospc\":%" PRIu64 ",",

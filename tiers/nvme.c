@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "nvme_i.h"
+#include "qvl_fault.h"
 #include "qvl_codec.h"
 
 #define QVL_NVME_PATH_MAX 32 /* "ff/" + 16 hex digits + NUL */
@@ -286,7 +287,7 @@ int qvl_nvme_sync(struct qvl_nvme *n, uint64_t ino)
 	pthread_mutex_unlock(&n->lock);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
-	rc = fdatasync(fd) ? -errno : 0;
+	rc = qvl_fault_io(QVL_FAULT_FSYNC, fdatasync(fd) ? -errno : 0);
 	close(fd);
 	return rc;
 }

@@ -21,8 +21,10 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nvme_i.h"
+#include "qvl_fault.h"
 
 struct nvme_op {
 	struct qvl_nvme_fd *fde; /* pinned while the request runs */
@@ -146,6 +148,35 @@ static void fill(struct nvme_batch *b)
 	}
 }
 
+/*
+ * An injected fault (tiers/qvl_fault.h) on request @i, whose transfer the
+ * kernel answered with @res.  A failed write leaves garbage where it went,
+ * and a failed read garbage in the buffer, as a failing disk may: a caller
+ * that used either despite the error would then be caught by the checks.
+ */
+static int fault(struct nvme_batch *b, unsigned i, int res)
+{
+	struct nvme_op *op = &b->ops[i];
+	int said = qvl_fault_io(b->write ? QVL_FAULT_WRITE : QVL_FAULT_READ, res);
+	if (said >= 0 || res <= 0)
+		return said;
+	if (b->write) {
+		/* Aligned for an O_DIRECT descriptor; under n->lock. */
+		static _Alignas(QVL_NVME_ALIGN) char junk[QVL_NVME_ALIGN];
+		memset(junk, 0xee, sizeof(junk));
+		for (int k = 0; k < res; k += (int)sizeof(junk)) {
+			size_t len = (size_t)(res - k) < sizeof(junk) ?
+					     (size_t)(res - k) : sizeof(junk);
+			if (pwrite(op->fde->fd, junk, len,
+				   (off_t)(op->off + op->done) + k) < 0)
+				break; /* O_DIRECT alignment: the fault stands */
+		}
+	} else {
+		memset((char *)b->reqs[i].buf + op->done, 0xee, (size_t)res);
+	}
+	return said;
+}
+
 static void complete(struct nvme_batch *b, unsigned i, int res)
 {
 	struct nvme_op *op = &b->ops[i];
@@ -154,6 +185,8 @@ static void complete(struct nvme_batch *b, unsigned i, int res)
 	op->in_kernel = false;
 	if (op->finished)
 		return; /* failed when submission broke down */
+	if (qvl_fault_armed())
+		res = fault(b, i, res);
 	if (res == -EAGAIN || res == -EINTR) {
 		fifo_push(b, i);
 		return;

@@ -223,6 +223,7 @@ struct qvl_tm_stats {
 	uint64_t frame_bytes_read;    /* compressed bytes from disk */
 	uint64_t raw_bytes_read;      /* the same, decoded */
 	uint64_t io_errors;
+	uint64_t write_errors; /* frame writes or syncs that failed (retried) */
 	uint64_t commits;
 	uint64_t dirty;    /* chunks in RAM newer than disk, now */
 	uint64_t resident; /* raw chunks in RAM, now */

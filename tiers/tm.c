@@ -431,8 +431,10 @@ int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct qvl_chunk *c = cs[i];
 		struct qvl_blob *b = c->blob;
-		if (r[i].result)
+		if (r[i].result) { /* stays dirty: a later flush rewrites it */
+			tm->st.write_errors++;
 			continue;
+		}
 		if (tm->cfg.cat) {
 			struct qvl_cat_chunk row = { b->ino, c->idx, r[i].slot,
 						     r[i].len };

@@ -21,6 +21,7 @@
 #include "../harness.h"
 #include "nvme_i.h"
 #include "qvl_nvme.h"
+#include "qvl_fault.h"
 
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
@@ -562,6 +563,76 @@ static void t_threads(void)
 	qvl_nvme_close(n);
 }
 
+/* Fault injection: the spec parser, and faults as the batch engine sees
+ * them (the Nth completion; short transfers retried; junk left behind). */
+static void t_fault(void)
+{
+	static const char *const bad[] = {
+		"write", "write:0", "write:x", "write:1:eio:", "disk:1",
+		"read:1:oops", "fsync:1:short", "write:1:eio:1:2", ",",
+		"write:1,", "write:99999999999999999999",
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
+		QVL_CHECK_EQ(qvl_fault_arm(bad[k]), -EINVAL);
+		QVL_CHECK(!qvl_fault_armed());
+	}
+	QVL_CHECK_EQ(qvl_fault_arm("read:2:short,write:3:enospc:2"), 0);
+	QVL_CHECK(qvl_fault_armed());
+	QVL_CHECK_EQ(qvl_fault_arm(""), 0);
+	QVL_CHECK(!qvl_fault_armed());
+
+	enum { NR = 4 };
+	struct qvl_nvme *n = nopen(cur_dir, SHIFT, 1); /* one at a time */
+	size_t len = qvl_nvme_slot_size(n);
+	struct qvl_nvme_req w[NR], r[NR];
+	for (unsigned i = 0; i < NR; i++) {
+		w[i] = (struct qvl_nvme_req){ .ino = 90, .idx = i,
+					      .len = (uint32_t)len,
+					      .buf = abuf(len), .result = 1 };
+		pattern(w[i].buf, len, 90, i, 0, 1);
+		r[i] = w[i];
+		r[i].buf = abuf(len);
+	}
+	uint64_t before = qvl_fault_injected();
+	QVL_CHECK_EQ(qvl_fault_arm("write:2:eio"), 0);
+	QVL_CHECK_EQ(qvl_nvme_write(n, w, NR), -EIO);
+	QVL_CHECK_EQ(w[0].result, 0);
+	QVL_CHECK_EQ(w[1].result, -EIO);
+	QVL_CHECK_EQ(w[2].result, 0);
+	QVL_CHECK_EQ(qvl_fault_injected(), before + 1);
+	/* The failed write left junk, not the frame, on the disk. */
+	QVL_CHECK_EQ(qvl_fault_arm(NULL), 0);
+	QVL_CHECK_EQ(qvl_nvme_read(n, r, NR), 0);
+	QVL_CHECK(!memcmp(r[0].buf, w[0].buf, len));
+	QVL_CHECK(((unsigned char *)r[1].buf)[0] == 0xee);
+	QVL_CHECK(!memcmp(r[3].buf, w[3].buf, len));
+
+	/* A short read is finished by the engine; a failed one is junk. */
+	QVL_CHECK_EQ(qvl_fault_arm("read:1:short,read:3:eio"), 0);
+	memset(r[0].buf, 0, len);
+	QVL_CHECK_EQ(qvl_nvme_read(n, &r[0], 1), 0);
+	QVL_CHECK(!memcmp(r[0].buf, w[0].buf, len));
+	QVL_CHECK_EQ(qvl_nvme_read(n, &r[2], 1), -EIO);
+	QVL_CHECK(((unsigned char *)r[2].buf)[0] == 0xee);
+	QVL_CHECK_EQ(qvl_fault_injected(), before + 3);
+
+	/* The Nth fsync, and a dead disk: every write from the 1st on. */
+	QVL_CHECK_EQ(qvl_fault_arm("fsync:2:eio,write:1:enospc:0"), 0);
+	QVL_CHECK_EQ(qvl_nvme_sync(n, 90), 0);
+	QVL_CHECK_EQ(qvl_nvme_sync(n, 90), -EIO);
+	QVL_CHECK_EQ(qvl_nvme_sync(n, 90), 0);
+	QVL_CHECK_EQ(qvl_nvme_write(n, w, NR), -ENOSPC);
+	for (unsigned i = 0; i < NR; i++)
+		QVL_CHECK_EQ(w[i].result, -ENOSPC);
+	QVL_CHECK_EQ(qvl_fault_arm(NULL), 0);
+	QVL_CHECK_EQ(qvl_nvme_remove(n, 90), 0);
+	qvl_nvme_close(n);
+	for (unsigned i = 0; i < NR; i++) {
+		free(w[i].buf);
+		free(r[i].buf);
+	}
+}
+
 static void run_all(const char *dir, const char *what)
 {
 	fprintf(stderr, " store %s (%s, O_DIRECT %s)\n", dir, what,
@@ -577,6 +648,7 @@ static void run_all(const char *dir, const char *what)
 	QVL_RUN(t_list);
 	QVL_RUN(t_fd_cache);
 	QVL_RUN(t_threads);
+	QVL_RUN(t_fault);
 }
 
 /* ramfs has no hole punching: the error is reported, not swallowed. */
