@@ -3,7 +3,10 @@
 # (estimate).  The shared library exports only what qvlmem.h marks QVLMEM_API.
 QVLMEM_SRCS := client/qvlmem.c client/qvlmem_hints.c client/qvlmem_stats.c
 QVLMEM_OBJS := $(QVLMEM_SRCS:%.c=$(BUILD)/%.o)
-QVLCTL_SRCS := $(wildcard client/qvlctl*.c)
+# model_*.c read safetensors and GGUF headers for import/export; the
+# fuzzers in tests/fuzz build them on their own.
+MODEL_SRCS := $(wildcard client/model_*.c)
+QVLCTL_SRCS := $(wildcard client/qvlctl*.c) $(MODEL_SRCS)
 QVLCTL_OBJS := $(QVLCTL_SRCS:%.c=$(BUILD)/%.o)
 EXAMPLE_SRCS := $(wildcard client/examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:client/examples/%.c=$(BUILD)/examples/%)

@@ -11,6 +11,14 @@
  * GGML-style types (q8_0, q4_0) store 32 elements with one f16 scale.
  * A tensor of N elements therefore occupies N / block_elems * block_bytes
  * bytes, and N must be a multiple of block_elems.
+ *
+ * The entries after q4_0 are the other GGUF (ggml) block types, named as
+ * ggml names them (q4_1 ... q8_K, iq*, tq*, mxfp4), so that `qvlctl import`
+ * can keep a GGUF tensor's bytes as they are.  The store knows nothing of
+ * their insides: it codes them as plain bytes, and nothing re-quantizes
+ * them.  Their block sizes are ggml's (sizeof(block_xxx), QK_K = 256).
+ * New entries are only ever appended: the daemon's catalog stores the
+ * index.
  */
 #ifndef QVL_ABI_H
 #define QVL_ABI_H
@@ -70,6 +78,29 @@ enum qvl_dtype {
 	QVL_DTYPE_F8E5M2,
 	QVL_DTYPE_Q8_0,
 	QVL_DTYPE_Q4_0,
+	/* GGUF block types kept as bytes (see above). */
+	QVL_DTYPE_Q4_1,
+	QVL_DTYPE_Q5_0,
+	QVL_DTYPE_Q5_1,
+	QVL_DTYPE_Q8_1,
+	QVL_DTYPE_Q2_K,
+	QVL_DTYPE_Q3_K,
+	QVL_DTYPE_Q4_K,
+	QVL_DTYPE_Q5_K,
+	QVL_DTYPE_Q6_K,
+	QVL_DTYPE_Q8_K,
+	QVL_DTYPE_IQ2_XXS,
+	QVL_DTYPE_IQ2_XS,
+	QVL_DTYPE_IQ3_XXS,
+	QVL_DTYPE_IQ1_S,
+	QVL_DTYPE_IQ4_NL,
+	QVL_DTYPE_IQ3_S,
+	QVL_DTYPE_IQ2_S,
+	QVL_DTYPE_IQ4_XS,
+	QVL_DTYPE_IQ1_M,
+	QVL_DTYPE_TQ1_0,
+	QVL_DTYPE_TQ2_0,
+	QVL_DTYPE_MXFP4,
 	QVL_DTYPE_COUNT
 };
 
@@ -92,6 +123,28 @@ static const struct qvl_dtype_info qvl_dtype_table[QVL_DTYPE_COUNT] = {
 	[QVL_DTYPE_F8E5M2] = { "f8e5m2", 1, 1, 8 },
 	[QVL_DTYPE_Q8_0] = { "q8_0", 32, 34, 0 },
 	[QVL_DTYPE_Q4_0] = { "q4_0", 32, 18, 0 },
+	[QVL_DTYPE_Q4_1] = { "q4_1", 32, 20, 0 },
+	[QVL_DTYPE_Q5_0] = { "q5_0", 32, 22, 0 },
+	[QVL_DTYPE_Q5_1] = { "q5_1", 32, 24, 0 },
+	[QVL_DTYPE_Q8_1] = { "q8_1", 32, 36, 0 },
+	[QVL_DTYPE_Q2_K] = { "q2_K", 256, 84, 0 },
+	[QVL_DTYPE_Q3_K] = { "q3_K", 256, 110, 0 },
+	[QVL_DTYPE_Q4_K] = { "q4_K", 256, 144, 0 },
+	[QVL_DTYPE_Q5_K] = { "q5_K", 256, 176, 0 },
+	[QVL_DTYPE_Q6_K] = { "q6_K", 256, 210, 0 },
+	[QVL_DTYPE_Q8_K] = { "q8_K", 256, 292, 0 },
+	[QVL_DTYPE_IQ2_XXS] = { "iq2_xxs", 256, 66, 0 },
+	[QVL_DTYPE_IQ2_XS] = { "iq2_xs", 256, 74, 0 },
+	[QVL_DTYPE_IQ3_XXS] = { "iq3_xxs", 256, 98, 0 },
+	[QVL_DTYPE_IQ1_S] = { "iq1_s", 256, 50, 0 },
+	[QVL_DTYPE_IQ4_NL] = { "iq4_nl", 32, 18, 0 },
+	[QVL_DTYPE_IQ3_S] = { "iq3_s", 256, 110, 0 },
+	[QVL_DTYPE_IQ2_S] = { "iq2_s", 256, 82, 0 },
+	[QVL_DTYPE_IQ4_XS] = { "iq4_xs", 256, 136, 0 },
+	[QVL_DTYPE_IQ1_M] = { "iq1_m", 256, 56, 0 },
+	[QVL_DTYPE_TQ1_0] = { "tq1_0", 256, 54, 0 },
+	[QVL_DTYPE_TQ2_0] = { "tq2_0", 256, 66, 0 },
+	[QVL_DTYPE_MXFP4] = { "mxfp4", 32, 17, 0 },
 };
 
 /*

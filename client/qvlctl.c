@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
+#include "qvlctl_model.h"
 #include "qvlmem.h"
 
 #if __has_include("qvlctl_estimate.h") && !defined(QVLCTL_NO_ESTIMATE)
@@ -33,6 +34,13 @@ static const char usage_text[] =
 	"commands:\n"
 	"  info FILE...      size, dtype, shape and every user.* attribute of each FILE\n"
 	"  stat MOUNT        the tier table of a qvlmemfs mount (MOUNT/.qvl/stats.json)\n"
+	"  import [-q] MODEL DIR\n"
+	"                    one file per tensor of a .safetensors (or a sharded\n"
+	"                    set's model.safetensors.index.json) or .gguf file\n"
+	"                    under DIR, with dtype and shape set\n"
+	"  export [-q] DIR OUT\n"
+	"                    the tensors of DIR back into one .safetensors or\n"
+	"                    .gguf file (byte-identical after an unchanged import)\n"
 	"  estimate ...      what the tiers and codecs would make of a model\n"
 	"                    (qvlctl estimate --help)\n"
 	"\n"
@@ -339,6 +347,10 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stat"))
 		return cmd_stat(argc - 1, argv + 1);
+	if (!strcmp(cmd, "import"))
+		return qvlctl_import_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "export"))
+		return qvlctl_export_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "estimate"))
 		return cmd_estimate(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);
