@@ -20,6 +20,7 @@ aligned offsets inside the file).
 import hashlib
 import json
 import os
+import signal
 import struct
 import sys
 
@@ -389,13 +390,14 @@ def bad(out):
     w = np.zeros(64, dtype=np.float32)
     g = gguf_bytes([("w", 0, [64], w.tobytes()), ("q", 8, [32], q8_0(w[:32]))],
                    [("general.name", 8, "x"), ("a", 9, (8, ["p", "q"]))])
-    for cut in (3, 12, 30, 60, len(g) - 100, len(g) - 1):
+    # The last cut takes a byte of the last tensor (34 bytes, then padding).
+    for cut in (3, 12, 30, 60, len(g) - 100, len(g) - 31):
         cases["trunc%d.gguf" % cut] = g[:cut]
     cases["count.gguf"] = g[:8] + struct.pack("<Q", 1 << 60) + g[16:]
     cases["kvcount.gguf"] = g[:16] + struct.pack("<Q", (1 << 64) - 1) + g[24:]
     cases["v1.gguf"] = g[:4] + struct.pack("<I", 1) + g[8:]
     cases["strlen.gguf"] = gguf_bytes([], [("k", 8, "v")])[:24] + \
-        struct.pack("<Q", 1 << 40) + b"k"
+        struct.pack("<Q", 1 << 40) + b"k" * 40
     cases["type.gguf"] = gguf_bytes([("w", 99, [64], w.tobytes())], [])
     cases["block.gguf"] = gguf_bytes([("q", 8, [33], b"\0" * 34)], [])
     cases["gname.gguf"] = gguf_bytes([("../../x", 0, [64], w.tobytes())], [])
@@ -426,6 +428,7 @@ def dumpdir(d):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| grep -q` is fine
     cmd = sys.argv[1]
     if cmd == "synth":
         synth(sys.argv[2])
