@@ -6,6 +6,8 @@
 #define QVL_CATALOG_I_H
 
 #include <sqlite3.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "qvl_catalog.h"
 
@@ -42,7 +44,36 @@ struct qvl_catalog {
 	/* A commit since the last WAL fsync: a durable commit must sync even
 	 * when no transaction is open. */
 	int unsynced;
+	/* Commits are numbered (meta 'seq', in each commit's transaction);
+	 * STORE/catalog.seq records the last number made durable, so a
+	 * catalog that lost durable commits (a deleted WAL, an older copy)
+	 * is told from a sound one at open.  -1 without the file. */
+	uint64_t seq;
+	int seq_fd;
 };
+
+/* The durable-commit record in the store: "QVLSEQ01", then the number as
+ * 8 bytes little-endian. */
+#define QVL_CAT_SEQ_FILE "catalog.seq"
+#define QVL_CAT_SEQ_LEN 16
+
+static inline void qvl_cat_seq_encode(unsigned char *rec, uint64_t seq)
+{
+	memcpy(rec, "QVLSEQ01", 8);
+	for (int i = 0; i < 8; i++)
+		rec[8 + i] = (unsigned char)(seq >> (8 * i));
+}
+
+/* 0 and *@seq for a good record, -1 for anything else. */
+static inline int qvl_cat_seq_decode(const unsigned char *rec, uint64_t *seq)
+{
+	if (memcmp(rec, "QVLSEQ01", 8))
+		return -1;
+	*seq = 0;
+	for (int i = 0; i < 8; i++)
+		*seq |= (uint64_t)rec[8 + i] << (8 * i);
+	return 0;
+}
 
 extern const char *const qvl_cat_sql[QVL_ST_COUNT];
 

@@ -309,6 +309,52 @@ static int data_present(const char *store_dir)
 	return found;
 }
 
+/*
+ * The catalog's last commit number against the store's record of the last
+ * one made durable (catalog.c).  A catalog behind the record lost durable
+ * commits: its WAL was deleted, or an older catalog.db was copied in.
+ * Mounting it would silently undo fsync'ed changes, and a repair would
+ * then delete the data of every file created since: refused, saying how
+ * to restore or, knowingly, to go back.
+ */
+static int check_seq(struct qvl_catalog *cat, const char *store_dir,
+		     const char *path, char *err, size_t errlen)
+{
+	char rpath[PATH_MAX];
+	unsigned char rec[QVL_CAT_SEQ_LEN];
+	int64_t seq = 0;
+	uint64_t durable;
+
+	int rc = query_int(cat->db, "SELECT value FROM meta WHERE key = 'seq'",
+			   &seq);
+	if (rc == SQLITE_NOTFOUND)
+		seq = 0; /* a store from before commits were numbered */
+	else if (rc != SQLITE_OK)
+		return fail(err, errlen, qvl_cat_errno(rc),
+			    "catalog: reading %s: %s", path,
+			    sqlite3_errmsg(cat->db));
+	cat->seq = (uint64_t)seq;
+	snprintf(rpath, sizeof(rpath), "%s/" QVL_CAT_SEQ_FILE, store_dir);
+	cat->seq_fd = open(rpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			   0600);
+	if (cat->seq_fd < 0)
+		return fail(err, errlen, -errno, "catalog: %s: %s", rpath,
+			    strerror(errno));
+	ssize_t n = pread(cat->seq_fd, rec, sizeof(rec), 0);
+	if (n == (ssize_t)sizeof(rec) && !qvl_cat_seq_decode(rec, &durable) &&
+	    durable > cat->seq)
+		return fail(err, errlen, -ESTALE,
+			    "catalog: %s ends at commit %llu, but commit %llu "
+			    "was made durable in this store: the catalog lost "
+			    "committed changes (was catalog.db-wal deleted, or "
+			    "an older catalog.db copied in?). Restore them; to "
+			    "mount this older catalog anyway, losing what came "
+			    "after, delete %s",
+			    path, (unsigned long long)cat->seq,
+			    (unsigned long long)durable, rpath);
+	return 0;
+}
+
 int qvl_catalog_open(const char *store_dir, unsigned chunk_shift,
 		     struct qvl_catalog **out, char *err, size_t errlen)
 {
@@ -359,6 +405,7 @@ int qvl_catalog_open(const char *store_dir, unsigned chunk_shift,
 	struct qvl_catalog *cat = calloc(1, sizeof(*cat));
 	if (!cat)
 		return fail(err, errlen, -ENOMEM, "catalog: out of memory");
+	cat->seq_fd = -1;
 	rc = sqlite3_open_v2(path, &cat->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -373,6 +420,10 @@ int qvl_catalog_open(const char *store_dir, unsigned chunk_shift,
 	sqlite3_busy_timeout(cat->db, 1000);
 
 	rc = check_store(cat->db, path, chunk_shift, err, errlen);
+	if (rc)
+		goto out_free;
+
+	rc = check_seq(cat, store_dir, path, err, errlen);
 	if (rc)
 		goto out_free;
 

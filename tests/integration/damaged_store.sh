@@ -12,7 +12,9 @@
 #     empty filesystem, and -o repair would delete every data file):
 #     refused with a message, nothing deleted;
 #   - an immutable catalog.db (0.2 mounted, lost every change, exited 0):
-#     read-only from the first change, exit status 3.
+#     read-only from the first change, exit status 3;
+#   - catalog.db-wal deleted after a crash (0.2 mounted the older catalog,
+#     losing fsync'ed files without a word): refused, naming the WAL.
 cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 qvl_require_fuse
@@ -76,6 +78,29 @@ if chattr +i "$QVL_STORE/catalog.db" 2>/dev/null; then
 	QVL_PID=
 	[ "$rc" = 3 ] || fail "exit status $rc with an immutable catalog, not 3"
 	chattr -i "$QVL_STORE/catalog.db"
+fi
+
+# A deleted WAL after a crash (0.2 mounted the older catalog and silently
+# lost fsync'ed files): refused, naming the WAL; with the WAL back, all there.
+qvl_mount ram=16M
+head -c $((1 << 20)) /dev/urandom >"$QVL_TMP/c"
+cp "$QVL_TMP/c" "$QVL_MNT/c"
+check "$QVL_PYTHON" -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)' "$QVL_MNT/c"
+kill -9 "$QVL_PID"; wait "$QVL_PID" 2>/dev/null; QVL_PID=
+fusermount3 -u "$QVL_MNT" 2>/dev/null || umount -l "$QVL_MNT"
+if [ -s "$QVL_STORE/catalog.db-wal" ]; then
+	mv "$QVL_STORE/catalog.db-wal" "$QVL_TMP/wal"
+	rm -f "$QVL_STORE/catalog.db-shm"
+	"$QVL_BUILD/qvlmemfs" -f -o "store=$QVL_STORE,ram=16M" "$QVL_MNT" >"$QVL_TMP/nowal.log" 2>&1 &&
+		{ fail "mounted a catalog that lost its WAL"; fusermount3 -u "$QVL_MNT"; }
+	grep -q "catalog.db-wal deleted" "$QVL_TMP/nowal.log" || fail "message: $(cat "$QVL_TMP/nowal.log")"
+	mv "$QVL_TMP/wal" "$QVL_STORE/catalog.db-wal"
+	qvl_mount ram=16M
+	check cmp "$QVL_TMP/c" "$QVL_MNT/c"
+	check cmp "$QVL_TMP/b" "$QVL_MNT/b"
+	qvl_umount
+else
+	fail "no WAL after a kill -9 (the case cannot be made)"
 fi
 
 # No catalog, data files there.
