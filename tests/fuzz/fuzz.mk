@@ -1,6 +1,8 @@
 # tests/fuzz/: libFuzzer targets, built with clang into build/fuzz.
 #   make fuzz-build      build/fuzz/fuzz_codec_decode
-# tests/once/codec_fuzz.sh builds and runs it for a minute.
+#   make fuzz-build      build/fuzz/fuzz_safetensors, build/fuzz/fuzz_gguf
+# tests/once/codec_fuzz.sh builds and runs the first for a minute,
+# tests/once/import_fuzz.sh the model-header parsers for 15 seconds each.
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -std=c17 -D_GNU_SOURCE -Iclient -Icodecs
@@ -11,6 +13,17 @@ build/fuzz/fuzz_codec_decode: tests/fuzz/fuzz_codec_decode.c $(CODEC_SRCS) \
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_codec_decode.c \
 		$(CODEC_SRCS) $(CODEC_LIBS)
 
-fuzz-build: build/fuzz/fuzz_codec_decode
+# The model-header parsers and the header writer, without qvlctl's main.
+FUZZ_MODEL_SRCS := $(wildcard client/model_*.c) client/qvlctl_model.c \
+	client/qvlctl_progress.c
+
+build/fuzz/fuzz_safetensors build/fuzz/fuzz_gguf: build/fuzz/%: \
+		tests/fuzz/%.c $(FUZZ_MODEL_SRCS) $(wildcard client/model*.h) \
+		client/qvlctl_model.h client/qvl_abi.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_MODEL_SRCS)
+
+fuzz-build: build/fuzz/fuzz_codec_decode build/fuzz/fuzz_safetensors \
+	build/fuzz/fuzz_gguf
 
 .PHONY: fuzz-build
