@@ -15,8 +15,8 @@ same validation (ValueError before anything is written).
 
 bf16, f8e4m3 and f8e5m2 map to ml_dtypes' types when that package is
 installed, otherwise to unsigned integers of the same width (raw bits).
-q8_0 and q4_0 map to uint8 of shape (blocks, block_bytes).  An empty tensor
-cannot be memory-mapped: open() and create() return an empty numpy array.
+q8_0, q4_0 and the other GGUF block types (q4_K, iq2_xs, ...) map to
+uint8 of shape (blocks, block_bytes).  An empty tensor cannot be memory-mapped: open() and create() return an empty numpy array.
 """
 import builtins
 import errno
@@ -40,6 +40,17 @@ DTYPES = {
     "u32": (1, 4, "<u4"), "i64": (1, 8, "<i8"), "u64": (1, 8, "<u8"),
     "bool": (1, 1, "?"), "f8e4m3": (1, 1, "u1"), "f8e5m2": (1, 1, "u1"),
     "q8_0": (32, 34, None), "q4_0": (32, 18, None),
+    # GGUF block types `qvlctl import` keeps as bytes (client/qvl_abi.h)
+    "q4_1": (32, 20, None), "q5_0": (32, 22, None), "q5_1": (32, 24, None),
+    "q8_1": (32, 36, None), "q2_K": (256, 84, None), "q3_K": (256, 110, None),
+    "q4_K": (256, 144, None), "q5_K": (256, 176, None),
+    "q6_K": (256, 210, None), "q8_K": (256, 292, None),
+    "iq2_xxs": (256, 66, None), "iq2_xs": (256, 74, None),
+    "iq3_xxs": (256, 98, None), "iq1_s": (256, 50, None),
+    "iq4_nl": (32, 18, None), "iq3_s": (256, 110, None),
+    "iq2_s": (256, 82, None), "iq4_xs": (256, 136, None),
+    "iq1_m": (256, 56, None), "tq1_0": (256, 54, None),
+    "tq2_0": (256, 66, None), "mxfp4": (32, 17, None),
 }
 try:  # real types when available
     import ml_dtypes
