@@ -1,7 +1,7 @@
 #!/bin/bash
 # import.sh - qvlctl import and export on a real mount: synthetic
 # safetensors (every dtype kind, a scalar, an empty tensor, metadata, a '/'
-# in a name), a sharded set, GGUF v3 and v2 (q8_0, q4_0, q4_K, f16, f32,
+# in a name), tensors of several chunks, a sharded set, GGUF v3 and v2 (q8_0, q4_0, q4_K, f16, f32,
 # bf16, string and array key/values, alignment 64), and models from the
 # real weights in ../shared/data/real-weights when present.  Every tensor
 # must arrive with its bytes, dtype and shape; an unchanged import must
@@ -42,6 +42,7 @@ round_trip() {
 }
 
 round_trip "$W/st.safetensors" st safetensors
+round_trip "$W/big.st" big safetensors
 round_trip "$W/model.safetensors.index.json" sharded safetensors "$W/st.safetensors"
 eq "$($MK meta "$QVL_TMP/sharded.safetensors")" '{"format": "pt"}' "sharded: metadata"
 round_trip "$W/v3.gguf" v3 gguf

@@ -275,6 +275,12 @@ def synth(out):
     ts = synth_st()
     meta = {"format": "pt", "note": "qvl \"test\" \u00e9"}
     open(os.path.join(out, "st.safetensors"), "wb").write(st_bytes(ts, meta))
+    # Tensors of several chunks (named .st so the fuzz seeds skip it).
+    big = [("big.bf16", "BF16", (1024, 1536),
+            bf16(rng.standard_normal(1024 * 1536)).tobytes()),
+           ("big.f32", "F32", (512, 1024),
+            rng.standard_normal(512 * 1024).astype(np.float32).tobytes())]
+    open(os.path.join(out, "big.st"), "wb").write(st_bytes(big, {}))
     # Sharded: two files and an index.
     shards = [ts[:4], ts[4:]]
     wm = {}
