@@ -426,6 +426,7 @@ static int open_sidecar(struct export *ex)
 	static const int formats[] = { QVL_MODEL_SAFETENSORS, QVL_MODEL_GGUF };
 
 	for (int i = 0; i < 2; i++) {
+		struct stat st;
 		char *path;
 		int rc;
 
@@ -435,6 +436,13 @@ static int open_sidecar(struct export *ex)
 			return -ENOMEM;
 		rc = qvlctl_model_open("export", path, formats[i],
 				       QVL_MODEL_HEADER_ONLY, &ex->side, &ex->side_fd);
+		/* The verbatim export copies the header from it. */
+		if (!rc && (fstat(ex->side_fd, &st) < 0 ||
+			    (uint64_t)st.st_size < ex->side->data_start)) {
+			fprintf(stderr, "qvlctl: export: %s: shorter than its header\n",
+				path);
+			rc = -EINVAL;
+		}
 		free(path);
 		return rc;
 	}

@@ -1,8 +1,9 @@
 #!/bin/bash
 # import.sh - qvlctl import and export on a real mount: synthetic
 # safetensors (every dtype kind, a scalar, an empty tensor, metadata, a '/'
-# in a name), tensors of several chunks, a sharded set, GGUF v3 and v2 (q8_0, q4_0, q4_K, f16, f32,
-# bf16, string and array key/values, alignment 64), and models from the
+# in a name), tensors of several chunks, a sharded set, GGUF v3 and v2
+# (q8_0, q4_0, q4_K, f16, f32, bf16, string and array key/values,
+# alignment 64), and models from the
 # real weights in ../shared/data/real-weights when present.  Every tensor
 # must arrive with its bytes, dtype and shape; an unchanged import must
 # export to the same bytes; a changed one to a file an independent reader
