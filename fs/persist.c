@@ -60,9 +60,15 @@ static void unmark(struct qvl_fs *fs, struct qvl_inode *in)
 	in->meta_dirty = 0;
 }
 
+/* Nanoseconds since the epoch, saturated: a time set by utimensat() (or
+ * read from a damaged row) can be centuries past what 64 bits of ns hold. */
 static int64_t ns(struct timespec t)
 {
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+	int64_t v;
+	if (__builtin_mul_overflow((int64_t)t.tv_sec, 1000000000, &v) ||
+	    __builtin_add_overflow(v, (int64_t)t.tv_nsec, &v))
+		return t.tv_sec < 0 ? INT64_MIN : INT64_MAX;
+	return v;
 }
 
 static struct timespec ts(int64_t v)

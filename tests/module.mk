@@ -14,3 +14,4 @@ TEST_BINS += $(UNIT_BINS)
 # Benchmarks and fuzzers have their own fragments (optional).
 -include tests/bench/bench.mk
 -include tests/fuzz/fuzz.mk
+-include tests/fuzz/catalog.mk

@@ -25,6 +25,10 @@ setfattr -n user.qvl.shape -v 5 "$M/d/small"
 setfattr -n user.note -v "a verbatim value" "$M/d/small"
 setfattr -n user.qvl.priority -v 7 "$M/d"
 printf 'x' >"$M/d/inherits"
+# Past what 64 bits of nanoseconds hold (year 2262): stored saturated, not
+# overflowed (undefined behaviour the sanitizer build stops on).
+printf 'far' >"$M/d/future"
+touch -d @99999999999 "$M/d/future" || fail "touch far future"
 printf 'gone' >"$M/d/sess"
 setfattr -n user.qvl.lifetime -v session "$M/d/sess"
 before=$(cd "$M/d" && stat -c '%n %s %a %Y %h %F' big small sparse hard link inherits)
@@ -36,6 +40,7 @@ qvl_mount ram=16M
 after=$(cd "$M/d" && stat -c '%n %s %a %Y %h %F' big small sparse hard link inherits)
 [ "$before" = "$after" ] || fail "attributes changed across a remount: $before / $after"
 check cmp "$QVL_TMP/big" "$M/d/big"
+[ "$(stat -c %Y "$M/d/future")" -ge 9223372036 ] || fail "far-future mtime: $(stat -c %Y "$M/d/future")"
 [ "$(getfattr --only-values -n user.qvl.checksum "$M/d/big")" = "$sum_big" ] || fail "checksum changed"
 [ "$(cat "$M/d/hard")" = hello ] || fail "hard link content"
 [ "$(readlink "$M/d/link")" = small ] || fail "symlink target"
