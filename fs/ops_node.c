@@ -561,36 +561,55 @@ static void qvl_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 }
 
 /*
- * The mount holds what RAM and the store together hold: its size is the RAM
- * budget plus the store's filesystem, its free space what the pool has left
- * plus the store's free space (less what data leaves to the catalog).  The
- * store's bytes are compressed, so a mount holds more than df says.
+ * df for a mount: Used is the bytes this mount stores, what the daemon
+ * holds in RAM for data (raw chunks and compressed frames; not the page
+ * cache, which is the kernel's) plus the compressed bytes of its files on
+ * the store.  Avail is what it can still take: the RAM budget left plus
+ * the store filesystem's free space (less what data leaves to the
+ * catalog).  Size is Used + Avail, so Use% is the share of what this mount
+ * could hold that it holds, and a fresh mount shows about 0%: reporting
+ * the store filesystem's size and use, as 0.3 did, showed whatever else
+ * lived there (71% on a near-empty mount).  Both sides count bytes as
+ * stored, compressed on the store, so a mount holds more file bytes than
+ * Size says.  A chunk both in RAM and on the store counts twice: it costs
+ * both.  Counting the store walks the inode table, as .qvl/stats does.
  */
 static void qvl_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct qvl_fs *fs = qvl_req_fs(req);
 	struct qvl_pool_stats ps;
+	struct qvl_tm_stats ts = { 0 };
 	struct statvfs sv, store;
+	uint64_t ram_used, disk_used = 0, avail, inodes;
 	(void)ino;
 
 	qvl_count(fs, QVL_OP_STATFS);
 	qvl_pool_get_stats(fs->pool, &ps);
+	pthread_mutex_lock(&fs->lock);
+	if (fs->tm)
+		qvl_tm_get_stats(fs->tm, &ts);
+	for (size_t i = 0; i < fs->itab_size; i++)
+		for (struct qvl_inode *in = fs->itab[i]; in; in = in->hnext)
+			if (in->blob)
+				disk_used += qvl_blob_disk_bytes(in->blob);
+	inodes = fs->ninodes;
+	pthread_mutex_unlock(&fs->lock);
+
+	ram_used = ps.used > ts.pc_bytes ? ps.used - ts.pc_bytes : 0;
+	avail = ps.budget > ps.used ? ps.budget - ps.used : 0;
+	if (fs->store && fs->nvme && statvfs(fs->store, &store) == 0) {
+		uint64_t free_b = (uint64_t)store.f_bavail * store.f_frsize;
+		uint64_t reserve = qvl_tm_store_reserve();
+		avail += free_b > reserve ? free_b - reserve : 0;
+	}
 	memset(&sv, 0, sizeof(sv));
 	sv.f_bsize = 4096;
 	sv.f_frsize = 4096;
-	sv.f_blocks = ps.budget / 4096;
-	sv.f_bfree = ps.budget > ps.used ? (ps.budget - ps.used) / 4096 : 0;
-	if (fs->store && fs->nvme && statvfs(fs->store, &store) == 0) {
-		uint64_t size = (uint64_t)store.f_blocks * store.f_frsize;
-		uint64_t avail = (uint64_t)store.f_bavail * store.f_frsize;
-		uint64_t reserve = qvl_tm_store_reserve();
-		sv.f_blocks += size / 4096;
-		sv.f_bfree += avail > reserve ? (avail - reserve) / 4096 : 0;
-	}
+	sv.f_bfree = avail / 4096;
 	sv.f_bavail = sv.f_bfree;
-	pthread_mutex_lock(&fs->lock);
-	sv.f_files = fs->ninodes + (1u << 30);
-	pthread_mutex_unlock(&fs->lock);
+	/* Rounded up, so one stored byte shows as used. */
+	sv.f_blocks = sv.f_bfree + (ram_used + disk_used + 4095) / 4096;
+	sv.f_files = inodes + (1u << 30);
 	sv.f_ffree = 1u << 30;
 	sv.f_favail = sv.f_ffree;
 	sv.f_namemax = NAME_MAX;
