@@ -1,6 +1,7 @@
 /*
  * qvlctl.c - the qvlmemfs command line: one tensor's state (info), a
- * mount's tier table (stat), and dispatch to the other subcommands.
+ * mount's tier table (stat), and dispatch to the other subcommands
+ * (ls, import, export, estimate).
  *
  * Exit status: 0 success, 1 a command failed, 2 a usage error.
  */
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
+#include "qvlctl_ls.h"
 #include "qvlctl_model.h"
 #include "qvlmem.h"
 
@@ -33,6 +35,9 @@ static const char usage_text[] =
 	"\n"
 	"commands:\n"
 	"  info FILE...      size, dtype, shape and every user.* attribute of each FILE\n"
+	"  ls [-l] [PATH...] per tensor: dtype, shape, size, tier split, codec and\n"
+	"                    ratio (stored bytes / size); -l: sizes in bytes and\n"
+	"                    the stored split\n"
 	"  stat MOUNT        the tier table of a qvlmemfs mount (MOUNT/.qvl/stats.json)\n"
 	"  import [-q] MODEL DIR\n"
 	"                    one file per tensor of a .safetensors (or a sharded\n"
@@ -41,8 +46,9 @@ static const char usage_text[] =
 	"  export [-q] DIR OUT\n"
 	"                    the tensors of DIR back into one .safetensors or\n"
 	"                    .gguf file (byte-identical after an unchanged import)\n"
-	"  estimate ...      what the tiers and codecs would make of a model\n"
-	"                    (qvlctl estimate --help)\n"
+	"  estimate [--dtype DTYPE] FILE...\n"
+	"                    what the codecs would make of each FILE (its own\n"
+	"                    user.qvl.dtype unless --dtype; qvlctl estimate --help)\n"
 	"\n"
 	"options:\n"
 	"  -h, --help        this text\n"
@@ -153,16 +159,20 @@ static void info_tensor(const char *path, uint64_t size)
 		printf("  dtype       (not set: reads as u8)\n");
 	}
 	if (sn >= 0) {
-		nd = qvlmem_shape_parse(sh_s, (size_t)sn, dims);
 		while (sn > 0 && (sh_s[sn - 1] == '\0' || sh_s[sn - 1] == '\n'))
 			sn--;
-		printf("  shape       %.*s", (int)sn, sh_s);
+		/* "" is a scalar, which qvlmem_shape_parse() leaves to us. */
+		nd = sn ? qvlmem_shape_parse(sh_s, (size_t)sn, dims) : 0;
+		if (sn)
+			printf("  shape       %.*s", (int)sn, sh_s);
+		else
+			printf("  shape       \"\" (a scalar)");
 		if (nd < 0) {
 			printf("  (malformed)\n");
 		} else {
 			for (int i = 0; i < nd; i++)
 				n = n > 0 && dims[i] > UINT64_MAX / n ? UINT64_MAX : n * dims[i];
-			printf("  (%" PRIu64 " elements", n);
+			printf("  (%" PRIu64 " element%s", n, n == 1 ? "" : "s");
 			if (dt == QVL_DTYPE_NONE && dn < 0)
 				dt = QVL_DTYPE_U8;
 			if (dt != QVL_DTYPE_NONE) {
@@ -345,6 +355,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ls"))
+		return qvlctl_ls_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stat"))
 		return cmd_stat(argc - 1, argv + 1);
 	if (!strcmp(cmd, "import"))

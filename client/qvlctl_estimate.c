@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 #include "qvl_codec.h"
@@ -33,9 +34,10 @@ static double mbps(unsigned long long bytes, double secs)
 static void est_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: qvlctl estimate --dtype DTYPE [--policy NAME] "
+		"usage: qvlctl estimate [--dtype DTYPE] [--policy NAME] "
 		"[--chunk KIB] FILE...\n"
-		"  DTYPE: bf16, f16, f32, ... (user.qvl.dtype names)\n"
+		"  DTYPE: bf16, f16, f32, ... (user.qvl.dtype names); without it\n"
+		"         each FILE's own user.qvl.dtype, else bytes (u8)\n"
 		"  NAME:  auto (default), none, zstd, shuffle-zstd, q8_0, f8e4m3\n"
 		"  prints a line per file, then\n"
 		"  total ratio=R encode_MBps=E decode_MBps=D  (ratio = compressed/original)\n");
@@ -88,9 +90,9 @@ static int est_file(struct qvl_codec_ctx *ctx, const char *path,
 		rc = 2;
 	}
 	fclose(f);
-	printf("%s bytes=%llu stored=%llu ratio=%.4f encode_MBps=%.0f "
+	printf("%s dtype=%s bytes=%llu stored=%llu ratio=%.4f encode_MBps=%.0f "
 	       "decode_MBps=%.0f chunks:",
-	       path, t.orig, t.stored,
+	       path, qvl_dtype_table[dt].name, t.orig, t.stored,
 	       t.orig ? (double)t.stored / (double)t.orig : 1.0,
 	       mbps(t.orig, t.t_enc), mbps(t.orig, t.t_dec));
 	for (int i = 0; i < QVL_CODEC_ID_COUNT; i++)
@@ -103,6 +105,36 @@ static int est_file(struct qvl_codec_ctx *ctx, const char *path,
 	tot->t_enc += t.t_enc;
 	tot->t_dec += t.t_dec;
 	return rc;
+}
+
+/*
+ * The dtype a file says it has (user.qvl.dtype), as the daemon would code
+ * it; u8 (bytes, as the daemon codes an untyped file) with a note when it
+ * has none.  Returns the dtype, or QVL_DTYPE_NONE after saying why.
+ */
+static enum qvl_dtype est_file_dtype(const char *path)
+{
+	char v[64];
+	ssize_t n = getxattr(path, QVL_XATTR_DTYPE, v, sizeof(v));
+	enum qvl_dtype dt;
+
+	if (n < 0 && (errno == ENODATA || errno == ENOTSUP)) {
+		fprintf(stderr, "qvlctl estimate: %s: no user.qvl.dtype, "
+			"estimated as bytes (u8); --dtype names one\n", path);
+		return QVL_DTYPE_U8;
+	}
+	if (n < 0) {
+		fprintf(stderr, "qvlctl estimate: %s: %s\n", path,
+			strerror(errno));
+		return QVL_DTYPE_NONE;
+	}
+	while (n > 0 && (v[n - 1] == '\0' || v[n - 1] == '\n'))
+		n--;
+	dt = qvl_dtype_from_name(v, (size_t)n);
+	if (dt == QVL_DTYPE_NONE)
+		fprintf(stderr, "qvlctl estimate: %s: unknown user.qvl.dtype "
+			"'%.*s' (--dtype names one)\n", path, (int)n, v);
+	return dt;
 }
 
 int qvlctl_estimate_main(int argc, char **argv)
@@ -158,7 +190,7 @@ int qvlctl_estimate_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (dt == QVL_DTYPE_NONE || optind >= argc) {
+	if (optind >= argc) {
 		est_usage(stderr);
 		return 2;
 	}
@@ -172,8 +204,10 @@ int qvlctl_estimate_main(int argc, char **argv)
 		goto out_free;
 	}
 	for (int i = optind; i < argc; i++) {
-		int frc = est_file(ctx, argv[i], dt, pol, chunk, buf, frame,
-				   back, &tot);
+		enum qvl_dtype fdt = dt ? dt : est_file_dtype(argv[i]);
+		int frc = fdt ? est_file(ctx, argv[i], fdt, pol, chunk, buf,
+					 frame, back, &tot) : 2;
+
 		if (frc > rc)
 			rc = frc;
 	}

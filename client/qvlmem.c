@@ -109,8 +109,8 @@ int qvlmem_shape_bytes(enum qvl_dtype dt, int ndims, const uint64_t *dims,
 {
 	uint64_t n = 1, b;
 
-	if (dt <= QVL_DTYPE_NONE || dt >= QVL_DTYPE_COUNT || !dims || !bytes ||
-	    ndims < 1 || ndims > QVL_MAX_DIMS)
+	if (dt <= QVL_DTYPE_NONE || dt >= QVL_DTYPE_COUNT || !bytes ||
+	    ndims < 0 || ndims > QVL_MAX_DIMS || (ndims && !dims))
 		return -EINVAL;
 	for (int i = 0; i < ndims; i++) {
 		if (dims[i] == 0) { /* checked first: 0 x huge is not an overflow */
@@ -169,7 +169,7 @@ int qvlmem_create(const char *path, enum qvl_dtype dt, int ndims,
 	uint64_t bytes;
 	int rc;
 
-	if (!path || !*path || !out)
+	if (!path || !*path || !out || ndims < 1)
 		return -EINVAL;
 	rc = qvlmem_shape_bytes(dt, ndims, dims, &bytes);
 	if (rc)
@@ -248,7 +248,10 @@ static int tensor_read_meta(struct qvlmem_tensor *t)
 	}
 
 	n = qvlmem_xattr_get(tg, QVL_XATTR_SHAPE, buf, sizeof(buf));
-	if (n >= 0) {
+	if (n == 0) { /* "": a scalar (qvlmem_shape_parse refuses it) */
+		t->ndims = 0;
+		have_shape = true;
+	} else if (n > 0) {
 		t->ndims = qvlmem_shape_parse(buf, (size_t)n, t->dims);
 		if (t->ndims < 0)
 			return -EBADMSG;

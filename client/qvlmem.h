@@ -144,6 +144,10 @@ QVLMEM_API enum qvlmem_codec qvlmem_codec_from_name(const char *s, size_t len);
  * Returns the number of dims (1..QVL_MAX_DIMS), or -EINVAL when the value is
  * empty, has more than QVL_MAX_DIMS dims, an empty dim, anything but decimal
  * digits and commas, or a dim above UINT64_MAX.
+ *
+ * The empty value is a valid shape, a scalar (0 dims), but this function
+ * has always refused it and callers count on that: check for it first, as
+ * qvlmem_open() does (an empty value with only NULs or a newline is empty).
  */
 QVLMEM_API int qvlmem_shape_parse(const char *s, size_t len,
 				  uint64_t dims[QVL_MAX_DIMS]);
@@ -151,9 +155,10 @@ QVLMEM_API int qvlmem_shape_parse(const char *s, size_t len,
 /*
  * qvlmem_shape_bytes() - bytes a tensor of @dt and this shape occupies.
  * Returns 0 and stores the size in *@bytes; -EINVAL when @dt is not a dtype,
- * @ndims is outside 1..QVL_MAX_DIMS, the element count is not a whole number
+ * @ndims is outside 0..QVL_MAX_DIMS, the element count is not a whole number
  * of @dt's blocks (q8_0, q4_0: multiples of 32), or the size overflows an
- * off_t.  A shape with a 0 dim has 0 bytes.
+ * off_t.  A shape with a 0 dim has 0 bytes; 0 dims is a scalar, one element
+ * (@dims may then be NULL; a block type has no scalar: -EINVAL).
  */
 QVLMEM_API int qvlmem_shape_bytes(enum qvl_dtype dt, int ndims,
 				  const uint64_t *dims, uint64_t *bytes);
@@ -172,7 +177,9 @@ struct qvlmem_tensor; /* opaque */
  * qvlmem_create() - create a new tensor file and map it read-write.
  * @path:  the file; must not exist (O_CREAT|O_EXCL, mode 0666 & ~umask)
  * @dt:    its dtype
- * @ndims: 1..QVL_MAX_DIMS
+ * @ndims: 1..QVL_MAX_DIMS (a scalar: one dim of 1, then set
+ *         user.qvl.shape to "" on qvlmem_fd(); 0 stays -EINVAL, as it
+ *         always was)
  * @dims:  @ndims dims; a 0 dim makes an empty tensor
  * @hints: hints to set after dtype and shape, or NULL
  * @out:   receives the tensor, to be freed with qvlmem_close()
@@ -200,6 +207,7 @@ QVLMEM_API int qvlmem_create(const char *path, enum qvl_dtype dt, int ndims,
  * dtype and shape are read from the file's xattrs.  A file with neither
  * (any plain file) opens as u8 with one dim, its size.  A dtype without a
  * shape gives one dim of size / dtype size.  A shape without a dtype is u8.
+ * An empty shape is a scalar: 0 dims, one element.
  * The whole file is mapped MAP_SHARED; an empty file has no mapping.
  *
  * Returns 0; -EINVAL for unknown flags; -EISDIR / -EINVAL for a directory /
@@ -229,9 +237,9 @@ QVLMEM_API int qvlmem_sync(struct qvlmem_tensor *t);
  *                  NULL for an empty tensor.
  * qvlmem_size():   its size in bytes (the file size at open).
  * qvlmem_dtype():  its dtype.
- * qvlmem_ndims():  its number of dims, 1..QVL_MAX_DIMS.
+ * qvlmem_ndims():  its number of dims, 0..QVL_MAX_DIMS (0: a scalar).
  * qvlmem_shape():  copies min(@max, ndims) dims into @dims; returns ndims.
- * qvlmem_nelems(): the product of the dims.
+ * qvlmem_nelems(): the product of the dims (1 for a scalar).
  * qvlmem_fd():     its file descriptor, owned by the tensor (do not close).
  */
 QVLMEM_API void *qvlmem_data(const struct qvlmem_tensor *t);

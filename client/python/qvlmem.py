@@ -12,21 +12,38 @@ same validation (ValueError before anything is written).
     b = qvlmem.open("/mnt/qvl/w.bin")          # read-only memmap, (1024, 256) f32
     qvlmem.set_hints("/mnt/qvl/w.bin", priority=7, lifetime="session")
     qvlmem.tier("/mnt/qvl/w.bin")              # "ram" or "ram:25%,nvme:75%"
+    t = qvlmem.torch("/mnt/qvl/w.bin")         # torch.Tensor over the same pages
 
 bf16, f8e4m3 and f8e5m2 map to ml_dtypes' types when that package is
-installed, otherwise to unsigned integers of the same width (raw bits).
+installed, otherwise to unsigned integers of the same width holding the
+raw bits (numpy has no bfloat16): bf16 comes back as uint16, and
+bf16_to_f32() turns such an array into float32 values (a copy).
 q8_0, q4_0 and the other GGUF block types (q4_K, iq2_xs, ...) map to
-uint8 of shape (blocks, block_bytes).  An empty tensor cannot be memory-mapped: open() and create() return an empty numpy array.
+uint8 of shape (blocks, block_bytes).  A scalar (shape "") is a 0-d
+array.  An empty tensor cannot be memory-mapped: open() and create()
+return an empty numpy array.
+
+torch() needs torch >= 1.13 (imported only when called): the tensor is
+torch.frombuffer() over an mmap of the file, so no byte is copied; bf16 is
+torch.bfloat16 (int16 bits viewed as bfloat16), f8 types are torch's
+float8 types where torch has them (2.1+), else uint8 bits.  u16/u32/u64
+need a torch with those types (2.3+).
+
+`python3 qvlmem.py info FILE...` prints each file's dtype, shape, tier and
+hints; errors are one line on stderr (exit 1), usage exit 2.
 """
 import builtins
 import errno
 import json
+import mmap
 import os
+import warnings
 
 import numpy as np
 
-__all__ = ["DTYPES", "open", "create", "meta", "set_hints", "get_hints",
-           "advise", "move", "tier", "residency", "stats"]
+__all__ = ["DTYPES", "open", "torch", "create", "meta", "set_hints",
+           "get_hints", "advise", "move", "tier", "residency", "stats",
+           "bf16_to_f32"]
 
 X = "user.qvl."
 MAX_DIMS = 8
@@ -90,7 +107,10 @@ def _set(path, name, value):
 
 
 def parse_shape(s):
-    """"6144,2048" -> (6144, 2048); ValueError when malformed."""
+    """"6144,2048" -> (6144, 2048); "" -> () (a scalar); ValueError when
+    malformed."""
+    if s == "":
+        return ()
     parts = s.split(",")
     if not 1 <= len(parts) <= MAX_DIMS or not all(p.isdigit() and p.isascii() for p in parts):
         raise ValueError("bad shape %r" % s)
@@ -102,8 +122,8 @@ def nbytes(dtype, shape):
     if dtype not in DTYPES:
         raise ValueError("unknown dtype %r" % dtype)
     shape = tuple(shape)
-    if not 1 <= len(shape) <= MAX_DIMS or any(int(d) < 0 for d in shape):
-        raise ValueError("shape needs 1..%d non-negative dims" % MAX_DIMS)
+    if len(shape) > MAX_DIMS or any(int(d) < 0 for d in shape):
+        raise ValueError("shape needs 0..%d non-negative dims" % MAX_DIMS)
     n = 1
     for d in shape:
         n *= int(d)
@@ -156,6 +176,73 @@ def open(path, mode="r"):
         raise ValueError("mode must be 'r' or 'r+'")
     dt, shape = meta(path)
     return _array(path, dt, shape, mode)
+
+
+def bf16_to_f32(a):
+    """bf16 bits (uint16, as open() gives them without ml_dtypes) as float32
+    values: a new array, same shape."""
+    a = np.asarray(a)
+    if a.dtype != np.uint16:
+        raise ValueError("bf16_to_f32 takes uint16 bits, got %s" % a.dtype)
+    return (a.astype(np.uint32) << 16).view(np.float32)
+
+
+# dtype -> the torch dtype names to try, best first.  bf16 is loaded as
+# int16 and viewed as bfloat16 (frombuffer of bfloat16 is not in every
+# version); u8 raw bits stand in for f8 on a torch without float8.
+_TORCH = {
+    "bf16": ("int16:bfloat16",), "f16": ("float16",), "f32": ("float32",),
+    "f64": ("float64",), "i8": ("int8",), "u8": ("uint8",),
+    "i16": ("int16",), "u16": ("uint16",), "i32": ("int32",),
+    "u32": ("uint32",), "i64": ("int64",), "u64": ("uint64",),
+    "bool": ("bool",), "f8e4m3": ("float8_e4m3fn", "uint8"),
+    "f8e5m2": ("float8_e5m2", "uint8"),
+}
+
+
+def _torch_dtypes(t, dt):
+    """(dtype to load, dtype to view as or None) for qvl dtype DT."""
+    if DTYPES[dt][2] is None:  # block types: raw blocks
+        return t.uint8, None
+    for name in _TORCH[dt]:
+        load, _, view = name.partition(":")
+        if hasattr(t, load) and (not view or hasattr(t, view)):
+            return getattr(t, load), getattr(t, view) if view else None
+    raise ValueError("this torch (%s) has no dtype for %s; use qvlmem.open() "
+                     "(numpy)" % (getattr(t, "__version__", "?"), dt))
+
+
+def torch(path, mode="r"):
+    """The tensor as a torch.Tensor over the file's pages (no copy), with
+    its dtype and shape; mode "r" or "r+" as for open().  The mapping lives
+    as long as the tensor.  With "r" the pages are mapped read-only: torch
+    has no read-only tensors, and writing to one faults (SIGSEGV)."""
+    if mode not in ("r", "r+"):
+        raise ValueError("mode must be 'r' or 'r+'")
+    try:
+        import torch as t
+    except ImportError:
+        raise ImportError("qvlmem.torch() needs torch (>= 1.13)") from None
+    dt, shape = meta(path)
+    load, view = _torch_dtypes(t, dt)
+    be, bb, _ = DTYPES[dt]
+    if DTYPES[dt][2] is None:
+        n = 1
+        for d in shape:
+            n *= d
+        shape = (n // be, bb)
+    if os.stat(path).st_size == 0:  # a 0-byte file cannot be mapped
+        return t.empty(shape, dtype=view or load)
+    with builtins.open(path, "rb" if mode == "r" else "r+b") as f:
+        m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ if mode == "r"
+                      else mmap.ACCESS_WRITE)
+    with warnings.catch_warnings():
+        # "The given buffer is not writable": said above, in the docstring.
+        warnings.simplefilter("ignore", UserWarning)
+        flat = t.frombuffer(m, dtype=load)  # holds a reference to m
+    if view is not None:
+        flat = flat.view(view)
+    return flat.reshape(shape)
 
 
 def _check_hints(h):
@@ -252,12 +339,30 @@ def stats(mount):
         return json.load(f)
 
 
+def _main(argv):
+    """The command line: one line per file, errors one line each on
+    stderr (a person reads them, not a traceback).  Returns the exit
+    status: 0, 1 when a file failed, 2 for usage."""
+    import sys
+    if len(argv) < 2 or argv[0] != "info":
+        print("usage: qvlmem.py info FILE...", file=sys.stderr)
+        return 2
+    rc = 0
+    for p in argv[1:]:
+        try:
+            dt, shape = meta(p)
+            print("%s: %s %s tier=%s hints=%s" % (
+                p, dt, "x".join(map(str, shape)) or "scalar", tier(p),
+                get_hints(p)))
+        except OSError as e:
+            print("qvlmem.py: %s: %s" % (p, e.strerror or e), file=sys.stderr)
+            rc = 1
+        except ValueError as e:
+            print("qvlmem.py: %s" % e, file=sys.stderr)
+            rc = 1
+    return rc
+
+
 if __name__ == "__main__":
     import sys
-    if len(sys.argv) < 3 or sys.argv[1] != "info":
-        print("usage: qvlmem.py info FILE...", file=sys.stderr)
-        sys.exit(2)
-    for p in sys.argv[2:]:
-        dt, shape = meta(p)
-        print("%s: %s %s tier=%s hints=%s" % (p, dt, "x".join(map(str, shape)),
-                                             tier(p), get_hints(p)))
+    sys.exit(_main(sys.argv[1:]))

@@ -36,7 +36,7 @@ for bad in (dict(pin="vram"), dict(priority=10), dict(ttl=-1), dict(codec="lz4")
     except ValueError:
         pass
 assert qvlmem.get_hints(p)["pin"] == "ram"
-for dt, shape in (("f33", (2,)), ("f32", ()), ("q8_0", (31,)), ("f32", (1,) * 9)):
+for dt, shape in (("f33", (2,)), ("f32", (-1,)), ("q8_0", (31,)), ("f32", (1,) * 9)):
     try:
         qvlmem.create(os.path.join(d, "bad"), dt, shape); raise SystemExit("accepted")
     except ValueError:
