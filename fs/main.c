@@ -24,6 +24,8 @@ struct qvl_cli {
 	char *chunk;
 	char *flush;
 	int repair;
+	char *pos[2]; /* the non-option arguments: [SOURCE] MOUNTPOINT */
+	int npos;
 };
 
 #define CLI_OPT(t, p) { t, offsetof(struct qvl_cli, p), 1 }
@@ -36,6 +38,30 @@ static const struct fuse_opt cli_spec[] = {
 	FUSE_OPT_END
 };
 
+/*
+ * mount(8) and /etc/fstab run a FUSE filesystem through mount.fuse3 as
+ * `qvlmemfs SOURCE MOUNTPOINT -o OPTS`.  SOURCE ("none", "qvlmemfs")
+ * means nothing to a store that is a local directory (store= names it),
+ * so it is dropped: the non-options are kept here, and the last one goes
+ * back into the arguments as the mountpoint for fuse_parse_cmdline().
+ */
+static int cli_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct qvl_cli *cli = data;
+	(void)outargs;
+
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (cli->npos == 2) {
+		fprintf(stderr, "qvlmemfs: too many arguments at '%s': "
+				"[SOURCE] MOUNTPOINT\n", arg);
+		return -1;
+	}
+	cli->pos[cli->npos] = strdup(arg);
+	return cli->pos[cli->npos++] ? 0 : -1;
+}
+
 /* Share of MemAvailable the RAM tier takes when ram= is not given. */
 #define QVL_RAM_DEFAULT_PCT 50
 #define QVL_READ_AHEAD_KB 1024
@@ -43,7 +69,9 @@ static const struct fuse_opt cli_spec[] = {
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] MOUNTPOINT\n\n"
+	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n\n"
+	       "SOURCE (\"none\", as mount -t fuse.qvlmemfs passes one) is "
+	       "ignored.\n\n"
 	       "qvlmemfs options:\n"
 	       "    -o ram=SIZE        RAM tier budget: bytes with k/M/G/T suffix,\n"
 	       "                       or N%% of MemAvailable (default %d%%)\n"
@@ -295,7 +323,8 @@ int main(int argc, char *argv[])
 	char err[512] = "";
 	int ret = 1, lockfd = -1;
 
-	if (fuse_opt_parse(&args, &cli, cli_spec, NULL) ||
+	if (fuse_opt_parse(&args, &cli, cli_spec, cli_proc) ||
+	    (cli.npos && fuse_opt_add_arg(&args, cli.pos[cli.npos - 1])) ||
 	    fuse_parse_cmdline(&args, &opts)) {
 		fprintf(stderr, "qvlmemfs: bad options (see --help)\n");
 		ret = 2;
@@ -315,7 +344,8 @@ int main(int argc, char *argv[])
 		goto out_args;
 	}
 	if (!opts.mountpoint) {
-		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n",
+		fprintf(stderr, "usage: %s [options] [SOURCE] MOUNTPOINT (see "
+				"--help)\n",
 			argv[0]);
 		ret = 2;
 		goto out_args;
@@ -454,6 +484,8 @@ out_args:
 	free(cli.store);
 	free(cli.chunk);
 	free(cli.flush);
+	free(cli.pos[0]);
+	free(cli.pos[1]);
 	fuse_opt_free_args(&args);
 	return ret;
 }
