@@ -5,6 +5,9 @@
 #                   runs the whole suite under both
 #   make demo       installs missing deps, builds, mounts, runs the demo
 #   make SAN=1      sanitizer build into build/san
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#                   daemon, qvlctl, libqvlmem, headers, .pc, qvlmem.py, man
+#                   pages (client/module.mk; README "Install")
 #
 # Each module lists its sources in its own module.mk; this file holds the
 # flags and the rules they share.

@@ -31,7 +31,7 @@ $(BUILD)/libqvlmem.so: $(QVLMEM_OBJS)
 	ln -sf libqvlmem.so $(BUILD)/libqvlmem.so.0
 
 $(BUILD)/qvlmem.pc: client/qvlmem.pc.in
-	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' $< > $@
+	$(QVLMEM_PC_SED) $< > $@
 
 $(BUILD)/qvlctl: $(QVLCTL_OBJS) $(BUILD)/libqvlmem.a $(BUILD)/libqvlcodec.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CODEC_LIBS) -lm
@@ -49,21 +49,54 @@ $(BUILD)/tests/test_client: $(BUILD)/tests/unit/test_client.o $(BUILD)/libqvlmem
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+# Debian's python3 looks here for PREFIX=/usr; for any other PREFIX add it
+# to PYTHONPATH or give PYTHONDIR (README, "Install").
+PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
 
-# The .pc is written here, not copied: $(BUILD)/qvlmem.pc may hold another PREFIX.
+# Programs built with `pkg-config --libs qvlmem` find libqvlmem.so.0 at run
+# time without LD_LIBRARY_PATH: the .pc carries an rpath to its libdir,
+# except for /usr, whose lib is where the loader looks anyway.
+QVLMEM_RPATH = $(if $(filter /usr /usr/,$(PREFIX)),,-Wl,-rpath,$${libdir} )
+QVLMEM_PC_SED = sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' \
+	-e 's|@RPATH@|$(QVLMEM_RPATH)|'
+
+# qvlctl links libqvlmem statically, so neither it nor the daemon needs
+# the shared library at run time.  The .pc is written here, not copied:
+# $(BUILD)/qvlmem.pc may hold another PREFIX.  ldconfig runs for a real
+# install (no DESTDIR) into a libdir the loader searches, so the soname
+# link and the cache agree at once.
 install-client: $(BUILD)/libqvlmem.a $(BUILD)/libqvlmem.so $(BUILD)/qvlctl
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/bin
+		$(DESTDIR)$(BINDIR)
 	install -m 644 $(BUILD)/libqvlmem.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libqvlmem.so $(DESTDIR)$(PREFIX)/lib/libqvlmem.so.$(VERSION)
 	ln -sf libqvlmem.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libqvlmem.so.0
 	ln -sf libqvlmem.so.0 $(DESTDIR)$(PREFIX)/lib/libqvlmem.so
 	install -m 644 client/qvlmem.h client/qvl_abi.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' \
-		client/qvlmem.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/qvlmem.pc
-	install -m 755 $(BUILD)/qvlctl $(DESTDIR)$(PREFIX)/bin/
+	$(QVLMEM_PC_SED) client/qvlmem.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/qvlmem.pc
+	install -m 755 $(BUILD)/qvlctl $(DESTDIR)$(BINDIR)/
+	@if [ -z "$(DESTDIR)" ] && [ -w /etc/ld.so.cache ] && \
+	    { [ "$(PREFIX)" = /usr ] || cat /etc/ld.so.conf \
+	      /etc/ld.so.conf.d/*.conf 2>/dev/null | grep -qx '$(PREFIX)/lib'; }; then \
+		echo ldconfig; ldconfig; fi
 
-.PHONY: install-client
+# make install PREFIX=/usr/local [DESTDIR=/tmp/pkg]: the whole program as a
+# system package lays it out.  The daemon goes to bin/, not sbin/: users
+# mount their own stores (fusermount3), and mount.fuse3 finds it on the
+# default PATH either way.  The systemd unit (docs/qvlmemfs.service) is an
+# example, not installed.
+install: install-client $(BUILD)/qvlmemfs
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PYTHONDIR)
+	install -m 755 $(BUILD)/qvlmemfs $(DESTDIR)$(BINDIR)/
+	install -m 644 docs/man/qvlctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 docs/man/libqvlmem.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 docs/man/qvlmemfs.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 client/python/qvlmem.py $(DESTDIR)$(PYTHONDIR)/
+
+.PHONY: install install-client
 
 BINS += $(BUILD)/qvlctl $(EXAMPLE_BINS)
 LIBS_BUILT += $(BUILD)/libqvlmem.a $(BUILD)/libqvlmem.so $(BUILD)/qvlmem.pc
