@@ -17,6 +17,7 @@
 
 #include "ops_i.h"
 #include "qvl_fault.h"
+#include "qvl_record.h"
 
 struct qvl_cli {
 	char *ram;
@@ -399,6 +400,16 @@ int main(int argc, char *argv[])
 	umask(077);
 	if (qvl_store_make_private(cli.store, err, sizeof(err))) {
 		fprintf(stderr, "qvlmemfs: store %s: %s\n", cli.store, err);
+		goto out_unlock;
+	}
+
+	/* Tests simulating power cuts log every change to the store
+	 * (tiers/qvl_record.h), the catalog's opening included. */
+	const char *record = getenv("QVL_RECORD");
+	if (record && *record &&
+	    (qvl_record_start(record, cli.store) || qvl_catalog_record())) {
+		fprintf(stderr, "qvlmemfs: cannot record to QVL_RECORD=%s\n",
+			record);
 		goto out_unlock;
 	}
 

@@ -15,3 +15,10 @@ TEST_BINS += $(UNIT_BINS)
 -include tests/bench/bench.mk
 -include tests/fuzz/fuzz.mk
 -include tests/fuzz/catalog.mk
+
+# Tools the integration tests run that link the daemon's modules.
+$(BUILD)/tests/crash_check: $(BUILD)/tests/tools/crash_check.o $(ALL_QVL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CODEC_LIBS) $(TIER_LIBS)
+
+TEST_BINS += $(BUILD)/tests/crash_check

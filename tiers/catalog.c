@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "catalog_i.h"
+#include "qvl_record.h"
 
 const char *const qvl_cat_sql[QVL_ST_COUNT] = {
 	[QVL_ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
@@ -160,7 +161,8 @@ static void record_durable(struct qvl_catalog *cat)
 	qvl_cat_seq_encode(rec, cat->seq);
 	/* A failed record only weakens the check at the next open. */
 	ssize_t w = pwrite(cat->seq_fd, rec, sizeof(rec), 0);
-	(void)w;
+	if (w == (ssize_t)sizeof(rec))
+		qvl_record_at(cat->seq_fd, NULL, 'W', 0, sizeof(rec), rec);
 }
 
 int qvl_catalog_commit(struct qvl_catalog *cat, int durable)

@@ -23,6 +23,7 @@
 
 #include "nvme_i.h"
 #include "qvl_fault.h"
+#include "qvl_record.h"
 #include "qvl_codec.h"
 
 #define QVL_NVME_PATH_MAX 32 /* "ff/" + 16 hex digits + NUL */
@@ -143,6 +144,8 @@ static int open_backing(struct qvl_nvme *n, const char *path, bool create,
 				close(fd);
 				return -EIO;
 			}
+			if (create)
+				qvl_record_at(fd, NULL, 'C', 0, 0, NULL);
 			return fd;
 		}
 		if (errno == ELOOP)
@@ -155,6 +158,7 @@ static int open_backing(struct qvl_nvme *n, const char *path, bool create,
 
 			if (mkdirat(n->data_fd, dir, 0700) && errno != EEXIST)
 				return -errno;
+			qvl_record_at(n->data_fd, dir, 'D', 0, 0, NULL);
 			retried_dir = true;
 		} else if ((errno == EMFILE || errno == ENFILE) &&
 			   !retried_fds && fd_evict_one(n)) {
@@ -287,7 +291,10 @@ int qvl_nvme_sync(struct qvl_nvme *n, uint64_t ino)
 	pthread_mutex_unlock(&n->lock);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
-	rc = qvl_fault_io(QVL_FAULT_FSYNC, fdatasync(fd) ? -errno : 0);
+	rc = fdatasync(fd) ? -errno : 0;
+	if (!rc)
+		qvl_record_at(fd, NULL, 'S', 0, 0, NULL);
+	rc = qvl_fault_io(QVL_FAULT_FSYNC, rc);
 	close(fd);
 	return rc;
 }
@@ -307,6 +314,8 @@ int qvl_nvme_punch(struct qvl_nvme *n, uint64_t ino, uint64_t idx,
 	if (!rc && fallocate(e->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			     (off_t)off, (off_t)n->slot_size))
 		rc = -errno;
+	else if (!rc)
+		qvl_record_at(e->fd, NULL, 'P', off, n->slot_size, NULL);
 	pthread_mutex_unlock(&n->lock);
 	return rc == -ENOENT ? 0 : rc;
 }
@@ -329,6 +338,8 @@ int qvl_nvme_truncate(struct qvl_nvme *n, uint64_t ino, uint64_t first_idx)
 		else if ((uint64_t)st.st_size > off &&
 			 ftruncate(e->fd, (off_t)off))
 			rc = -errno;
+		else if ((uint64_t)st.st_size > off)
+			qvl_record_at(e->fd, NULL, 'T', off, 0, NULL);
 	}
 	pthread_mutex_unlock(&n->lock);
 	return rc == -ENOENT ? 0 : rc;
@@ -347,6 +358,8 @@ int qvl_nvme_remove(struct qvl_nvme *n, uint64_t ino)
 		fd_drop(n, e); /* never pinned: batches hold the lock */
 	if (unlinkat(n->data_fd, path, 0) && errno != ENOENT)
 		rc = -errno;
+	else
+		qvl_record_at(n->data_fd, path, 'U', 0, 0, NULL);
 	pthread_mutex_unlock(&n->lock);
 	return rc;
 }

@@ -25,6 +25,7 @@
 
 #include "nvme_i.h"
 #include "qvl_fault.h"
+#include "qvl_record.h"
 
 struct nvme_op {
 	struct qvl_nvme_fd *fde; /* pinned while the request runs */
@@ -167,9 +168,11 @@ static int fault(struct nvme_batch *b, unsigned i, int res)
 		for (int k = 0; k < res; k += (int)sizeof(junk)) {
 			size_t len = (size_t)(res - k) < sizeof(junk) ?
 					     (size_t)(res - k) : sizeof(junk);
-			if (pwrite(op->fde->fd, junk, len,
-				   (off_t)(op->off + op->done) + k) < 0)
+			off_t at = (off_t)(op->off + op->done) + k;
+			if (pwrite(op->fde->fd, junk, len, at) < 0)
 				break; /* O_DIRECT alignment: the fault stands */
+			qvl_record_at(op->fde->fd, NULL, 'W', (uint64_t)at,
+				      len, junk);
 		}
 	} else {
 		memset((char *)b->reqs[i].buf + op->done, 0xee, (size_t)res);
@@ -185,6 +188,9 @@ static void complete(struct nvme_batch *b, unsigned i, int res)
 	op->in_kernel = false;
 	if (op->finished)
 		return; /* failed when submission broke down */
+	if (b->write && res > 0 && qvl_record_on())
+		qvl_record_at(op->fde->fd, NULL, 'W', op->off + op->done,
+			      (uint64_t)res, (char *)b->reqs[i].buf + op->done);
 	if (qvl_fault_armed())
 		res = fault(b, i, res);
 	if (res == -EAGAIN || res == -EINTR) {

@@ -108,4 +108,8 @@ int qvl_catalog_del_chunks(struct qvl_catalog *cat, uint64_t ino,
 int qvl_catalog_load(struct qvl_catalog *cat, const struct qvl_cat_visitor *v,
 		     void *arg);
 
+/* qvl_catalog_record() - open catalogs from now on through a VFS that logs
+ * their changes (qvl_record.h; for simulated power cuts).  0 or -errno. */
+int qvl_catalog_record(void);
+
 #endif /* QVL_CATALOG_H */
