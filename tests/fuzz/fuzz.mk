@@ -1,8 +1,8 @@
 # tests/fuzz/: libFuzzer targets, built with clang into build/fuzz.
 #   make fuzz-build      build/fuzz/fuzz_codec_decode
 #   make fuzz-build      build/fuzz/fuzz_safetensors, build/fuzz/fuzz_gguf
-# tests/once/codec_fuzz.sh builds and runs the first for a minute,
-# tests/once/import_fuzz.sh the model-header parsers for 15 seconds each.
+# tests/once/codec_fuzz.sh builds and runs the first for 30 s,
+# tests/once/import_fuzz.sh the model-header parsers for 10 seconds each.
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -std=c17 -D_GNU_SOURCE -Iclient -Icodecs

@@ -1,10 +1,10 @@
 #!/bin/bash
 # codec_fuzz.sh - build the frame-decoder fuzzer (clang + libFuzzer) and
-# run it for QVL_FUZZ_SECONDS (default 60) on one core.  Skips (77) when
+# run it for QVL_FUZZ_SECONDS (default 30) on one core.  Skips (77) when
 # clang or libFuzzer is missing.  Any crash, leak or sanitizer report fails.
 set -u
 cd "$(dirname "$0")/../.."
-secs=${QVL_FUZZ_SECONDS:-60}
+secs=${QVL_FUZZ_SECONDS:-30}
 if ! command -v clang >/dev/null 2>&1; then
 	echo "clang not installed: codec fuzzing skipped"; exit 77
 fi

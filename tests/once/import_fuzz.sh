@@ -1,12 +1,12 @@
 #!/bin/bash
 # import_fuzz.sh - build the safetensors and GGUF header fuzzers (clang +
-# libFuzzer) and run each for QVL_FUZZ_SECONDS (default 15) on one core,
+# libFuzzer) and run each for QVL_FUZZ_SECONDS (default 10) on one core,
 # seeded with the models tests/integration/helpers/mkmodel.py writes (good
 # and malformed) when numpy is there.  Skips (77) when clang or libFuzzer
 # is missing.  Any crash, leak or sanitizer report fails.
 set -u
 cd "$(dirname "$0")/../.."
-secs=${QVL_FUZZ_SECONDS:-15}
+secs=${QVL_FUZZ_SECONDS:-10}
 PY=${QVL_PYTHON:-/usr/bin/python3}
 if ! command -v clang >/dev/null 2>&1; then
 	echo "clang not installed: import fuzzing skipped"; exit 77
