@@ -97,6 +97,11 @@ int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
 				 strerror(-rc));
 			goto out_free;
 		}
+		/* Damaged rows are isolated (EIO for what they name) but not
+		 * ours to rewrite unasked: read-only until -o repair, like a
+		 * filesystem with errors that wants its fsck. */
+		if (fs->dangling && !cfg->repair)
+			atomic_store(&fs->readonly, 1);
 	}
 	if (!fs->root) { /* a new store */
 		rc = qvl_inode_insert(fs, QVL_INO_ROOT, S_IFDIR | 0755, getuid(),
@@ -107,7 +112,7 @@ int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
 			goto out_free;
 		qvl_persist_mark(fs, fs->root);
 	}
-	if (fs->tm) {
+	if (fs->tm && !qvl_fs_rdonly(fs)) {
 		rc = qvl_persist_rows(fs);
 		if (!rc)
 			rc = qvl_tm_commit(fs->tm, 1);

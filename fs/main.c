@@ -434,6 +434,11 @@ int main(int argc, char *argv[])
 			(unsigned long long)fs->dangling,
 			cli.repair ? "repaired" : "found (mount with -o repair "
 						  "to delete them)");
+	if (fs->dangling && !cli.repair)
+		fprintf(stderr, "qvlmemfs: store %s: the catalog has damaged "
+				"rows: mounted read-only (what they name reads "
+				"as EIO or as its data says); mount with -o "
+				"repair to set them right\n", cli.store);
 	/* Tests make the store's I/O fail on purpose (tiers/qvl_fault.h);
 	 * armed after loading, so the count starts with serving. */
 	const char *fault = getenv("QVL_FAULT");
@@ -484,7 +489,9 @@ out_session:
 out_fs:
 	/* After the unmount's last commit (destroy runs by now): a catalog
 	 * that failed is the exit status of whoever started us. */
-	if (!ret && (qvl_fs_rdonly(fs) || fs->unmount_rc))
+	/* A mount read-only from the start (damaged rows) lost nothing. */
+	if (!ret && (fs->cat_errors ||
+		     (fs->unmount_rc && fs->unmount_rc != -EROFS)))
 		ret = 3;
 	qvl_fs_destroy(fs);
 out_unlock:

@@ -343,9 +343,8 @@ int qvl_persist_unmount(struct qvl_fs *fs)
 	if (!fs->tm)
 		return 0;
 	if (qvl_fs_rdonly(fs)) {
-		fprintf(stderr, "qvlmemfs: unmount: read-only after a catalog "
-				"error: changes since the last commit are not "
-				"kept\n");
+		fprintf(stderr, "qvlmemfs: unmount: the mount was read-only; "
+				"the store keeps its last committed state\n");
 		return -EROFS;
 	}
 	drop_mount_lifetime_files(fs);

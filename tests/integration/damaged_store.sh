@@ -6,6 +6,7 @@
 #     load and then used it: the daemon died on ls);
 #   - a size of 2^63 in a row (0.2's checksum spun forever): the file is as
 #     long as its frames;
+#   - such damaged rows make the mount read-only until -o repair;
 #   - a backing file replaced by a FIFO (0.2 blocked on it): EIO for that
 #     file, the rest served;
 #   - catalog.db deleted with the data files still there (0.2 mounted an
@@ -64,6 +65,26 @@ grep -q "Input/output error" "$QVL_TMP/err" || fail "a: $(cat "$QVL_TMP/err")"
 timeout 20 cmp -s "$QVL_TMP/b" "$QVL_MNT/b" || fail "b while a is damaged"
 qvl_umount
 [ -p "$bf" ] || fail "the FIFO was removed"
+
+# Damaged rows (the two above) make the mount read-only, saying so; a
+# repair sets them right, and the next mount is read-write and clean.
+qvl_mount ram=16M
+grep -q "mounted read-only" "$QVL_TMP/daemon.log" || fail "no read-only message: $(cat "$QVL_TMP/daemon.log")"
+expect_errno "Read-only file system" touch "$QVL_MNT/new"
+timeout 20 cmp -s "$QVL_TMP/a" "$QVL_MNT/a" && fail "a readable through its FIFO"
+fusermount3 -u "$QVL_MNT"
+rc=0
+wait "$QVL_PID" || rc=$?
+QVL_PID=
+[ "$rc" = 0 ] || fail "exit status $rc of a mount read-only from the start (nothing lost), not 0"
+qvl_mount ram=16M,repair
+check touch "$QVL_MNT/new"
+qvl_umount
+qvl_mount ram=16M
+eq "$(qvl_json 'j["errors"]["dangling"]'),$(qvl_json 'j["errors"]["read_only"]')" "0,False" "after the repair"
+check rm "$QVL_MNT/new"
+timeout 20 cmp -s "$QVL_TMP/b" "$QVL_MNT/b" || fail "b after the repair"
+qvl_umount
 
 # An immutable catalog (where chattr works): the first change fails, the
 # mount turns read-only, and the daemon's exit status says so.
