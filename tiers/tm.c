@@ -204,18 +204,46 @@ struct fetch_batch {
 };
 
 /* Decode the frame @r read for chunk @c into @dst (a whole chunk): 0, or
- * the read's error, or -EIO for a frame that is not a whole good chunk. */
+ * the read's error, or -EIO for a frame that is not a good one.  A frame
+ * may hold less than the chunk: the zeros that ended it were left out
+ * (trimmed_len()), and come back here. */
 static int decode_frame(struct qvl_codec_ctx *ctx, const struct qvl_nvme_req *r,
 			const struct qvl_chunk *c, void *dst, size_t *out)
 {
+	size_t chunk = c->blob->chunk;
 	*out = 0;
 	int rc = r->result;
 	if (!rc)
-		rc = qvl_codec_decode_ctx(ctx, r->buf, r->len, dst,
-					  c->blob->chunk, out);
-	if (!rc && *out != c->blob->chunk)
+		rc = qvl_codec_decode_ctx(ctx, r->buf, r->len, dst, chunk, out);
+	if (!rc && (*out > chunk || !*out))
 		rc = -EIO;
-	return rc;
+	if (rc)
+		return rc;
+	memset((char *)dst + *out, 0, chunk - *out);
+	*out = chunk;
+	return 0;
+}
+
+/* Frames leave out the zeros a chunk ends with, in whole 256-byte steps
+ * (a whole lossy block of every dtype).  The last chunk of a file past
+ * its end, a tensor that fills half a chunk: coded with its padding,
+ * the byte planes mix the data with a run of zeros and code both worse
+ * (a half-full bf16 chunk stored 0.91 of its data instead of 0.66). */
+static size_t trimmed_len(const uint8_t *p, size_t len)
+{
+	size_t n = len;
+	while (n >= 8) {
+		uint64_t v;
+		memcpy(&v, p + n - 8, 8);
+		if (v)
+			break;
+		n -= 8;
+	}
+	while (n && !p[n - 1])
+		n--;
+	n = (n + 255) & ~(size_t)255;
+	/* An all-zero chunk is one tiny ZERO frame as it is. */
+	return n && n < len ? n : len;
 }
 
 /* Decode chunk @i of the batch into its RAM on worker @w: from the frame
@@ -372,7 +400,8 @@ static void encode_job(void *arg, unsigned i, unsigned w)
 	struct qvl_blob *b = c->blob;
 	void *buf = (char *)tm->bounce + (size_t)i * tm->slot_size;
 	eb->len[i] = 0;
-	eb->rc[i] = qvl_codec_encode_ctx(tm->codec[w], c->ram, b->chunk,
+	eb->rc[i] = qvl_codec_encode_ctx(tm->codec[w], c->ram,
+					 trimmed_len(c->ram, b->chunk),
 					 b->dtype, b->codec, buf,
 					 tm->slot_size, &eb->len[i]);
 }
