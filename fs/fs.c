@@ -36,6 +36,13 @@ static void on_evicted(void *arg, uint64_t ino, uint64_t off, uint64_t len)
 	qvl_bg_inval(arg, ino, off, len);
 }
 
+/* The tier manager's cross-file prefetch asks for a file's blob. */
+static struct qvl_blob *on_blob_of(void *arg, uint64_t ino)
+{
+	struct qvl_inode *in = qvl_inode_get(arg, ino);
+	return in && in->nlink ? in->blob : NULL;
+}
+
 static void on_io_error(void *arg, uint64_t ino, uint64_t idx, int err)
 {
 	struct qvl_fs *fs = arg;
@@ -86,7 +93,8 @@ int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
 			.chunk_shift = cfg->chunk_shift,
 			.workers = qvl_tm_default_workers(),
 			.evicted = on_evicted,
-			.io_error = on_io_error, .arg = fs,
+			.io_error = on_io_error, .blob_of = on_blob_of,
+			.arg = fs,
 		};
 		rc = qvl_tm_create(&tc, &fs->tm);
 		if (rc)

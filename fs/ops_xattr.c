@@ -154,6 +154,7 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 		if (a == QVL_ADV_SEQUENTIAL || a == QVL_ADV_RANDOM) {
 			h->access = a;
 			h->set |= QVL_HSET_ACCESS;
+			qvl_inode_apply_policy(in); /* the readahead window */
 		} else if (in->blob && a == QVL_ADV_WILLNEED) {
 			qvl_blob_load(in->blob, in->size);
 		} else if (in->blob && a == QVL_ADV_DONTNEED) {

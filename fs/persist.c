@@ -196,6 +196,10 @@ void qvl_inode_apply_policy(struct qvl_inode *in)
 		f |= QVL_BLOB_NO_STORE | QVL_BLOB_DROPPABLE;
 	if (h->pin != QVL_PIN_NONE)
 		f |= QVL_BLOB_PINNED;
+	if (h->access == QVL_ADV_SEQUENTIAL)
+		f |= QVL_BLOB_SEQUENTIAL;
+	else if (h->access == QVL_ADV_RANDOM)
+		f |= QVL_BLOB_RANDOM;
 	qvl_blob_set_policy(in->blob, f, h->dtype, codec_map[h->codec]);
 	qvl_blob_set_priority(in->blob, h->priority);
 }
@@ -209,9 +213,17 @@ void qvl_inode_apply_policy(struct qvl_inode *in)
  */
 /* The stale rows and one commit; a failure of either is the catalog's
  * (cat_error: the mount turns read-only). */
+static int put_succ(void *arg, uint64_t ino, uint64_t succ, uint32_t count)
+{
+	return qvl_catalog_put_succ(arg, ino, succ, count);
+}
+
 static int rows_and_commit(struct qvl_fs *fs, int durable)
 {
 	int rc = qvl_persist_rows(fs); /* reports its own failure */
+	/* The read order learned since the last commit rides along. */
+	if (!rc && (rc = qvl_tm_succ_save(fs->tm, put_succ, fs->cat)))
+		cat_error(fs, rc, "successor rows");
 	if (!rc) {
 		rc = qvl_tm_commit(fs->tm, durable);
 		if (rc)
@@ -502,6 +514,11 @@ static void drop_beyond_size(struct qvl_fs *fs)
 		}
 }
 
+static void load_succ(void *arg, uint64_t ino, uint64_t succ, uint32_t count)
+{
+	qvl_tm_succ_load(arg, ino, succ, count);
+}
+
 int qvl_persist_load(struct qvl_fs *fs)
 {
 	struct loader l = { .fs = fs };
@@ -549,6 +566,7 @@ int qvl_persist_load(struct qvl_fs *fs)
 	drop_mount_lifetime_files(fs);
 	sweep_unlinked(fs, 0);
 	drop_beyond_size(fs);
+	qvl_catalog_load_succ(fs->cat, load_succ, fs->tm);
 	rc = qvl_nvme_list(fs->nvme, check_backing, fs);
 	if (rc)
 		return rc;

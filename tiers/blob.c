@@ -283,11 +283,23 @@ static int check_range(uint64_t off, uint64_t len)
 	return 0;
 }
 
+/* Chunks of readahead past a read's end: what the file's advice says, or
+ * the window the tier manager has learned. */
+static unsigned ra_window(const struct qvl_blob *b)
+{
+	if (b->flags & QVL_BLOB_RANDOM)
+		return 0;
+	if (b->flags & QVL_BLOB_SEQUENTIAL)
+		return TM_BATCH - 1;
+	return b->tm->ra_win;
+}
+
 /* Fetch the chunks of [off, off+len) that are only on disk, with up to
  * TM_BATCH chunks after them as readahead. */
 static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
 {
 	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
+	uint64_t fetched = b->tm->st.fetched;
 	for (uint64_t i = first; i <= last && i < b->nmap; i++) {
 		struct qvl_chunk *c = b->map[i];
 		if (c && c->lost)
@@ -296,7 +308,7 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
 			continue;
 		/* A run of disk-only chunks from i, up to the readahead
 		 * window past the read's end: fetch it in one batch. */
-		uint64_t end = i, stop = last + b->tm->ra_win;
+		uint64_t end = i, stop = last + ra_window(b);
 		while (end + 1 < b->nmap && end + 1 - i < TM_BATCH &&
 		       end + 1 <= stop && b->map[end + 1] &&
 		       !b->map[end + 1]->ram && b->map[end + 1]->disk_len)
@@ -314,13 +326,61 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
 			return rc;
 		holds_release(b, i, end);
 		for (uint64_t j = last + 1; j <= end; j++)
-			b->map[j]->ra = 1;
+			b->map[j]->ra = RA_FILE;
 		b->tm->st.ra_chunks += end > last ? end - last : 0;
 		qvl_tm_ra_calm(b->tm, (unsigned)(end - i + 1));
 		i = end;
 	}
+	/* The read's own bytes came from the store: it waited for it. */
+	b->tm->st.reads_waited += b->tm->st.fetched != fetched;
 	/* The read copies right after, so none of these can be evicted. */
 	return 0;
+}
+
+/*
+ * A read of @b's last chunks: bring in the head of the file that has
+ * followed @b most often (succ.c), as far as the readahead window, while
+ * the reader still works through @b's tail.  The next file's first read
+ * then finds its bytes in RAM instead of waiting for the store.  A hint:
+ * no room or a bad frame just means no prefetch.
+ */
+static void prefetch_next(struct qvl_blob *b)
+{
+	struct qvl_tm *tm = b->tm;
+	uint64_t ino = qvl_tm_succ_best(tm, b->ino);
+	struct qvl_blob *n = ino && tm->cfg.blob_of ?
+				     tm->cfg.blob_of(tm->cfg.arg, ino) : NULL;
+	if (!n || n == b || n->tm != tm || !n->nmap ||
+	    (n->flags & QVL_BLOB_RANDOM))
+		return;
+	uint64_t want = ra_window(n) + 1, end = 0;
+	struct qvl_chunk *c = n->map[0];
+	if (!c || c->ram || !c->disk_len)
+		return; /* a hole, or already here */
+	while (end + 1 < n->nmap && end + 1 < want && n->map[end + 1] &&
+	       !n->map[end + 1]->ram && n->map[end + 1]->disk_len)
+		end++;
+	if (make_resident(n, 0, end, 1, 0))
+		return;
+	holds_release(n, 0, end);
+	for (uint64_t j = 0; j <= end; j++)
+		n->map[j]->ra = RA_NEXT;
+	tm->st.pf_chunks += end + 1;
+}
+
+/* A read of [off, off+len) of @b: learn the order files are read in, and
+ * prefetch the next one's head near this one's end. */
+static void note_read(struct qvl_blob *b, uint64_t off, size_t len)
+{
+	struct qvl_tm *tm = b->tm;
+	tm->st.reads++;
+	if (off < b->chunk && tm->last_ino != b->ino)
+		qvl_tm_succ_note(tm, tm->last_ino, b->ino);
+	tm->last_ino = b->ino;
+	uint64_t last = (off + len - 1) >> b->shift;
+	if (b->nmap && !(b->flags & QVL_BLOB_RANDOM) &&
+	    last + ra_window(b) + 1 >= b->nmap)
+		prefetch_next(b);
 }
 
 static int read_through(struct qvl_blob *b, struct qvl_chunk *c, char *dst,
@@ -340,6 +400,8 @@ int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
 {
 	if (!len)
 		return 0;
+	const uint64_t off0 = off;
+	const size_t len0 = len;
 	if (b->tm && (b->on_disk || b->flags & QVL_BLOB_DROPPABLE)) {
 		int rc = fetch_for_read(b, off, len);
 		if (rc)
@@ -382,8 +444,11 @@ next:
 		off += n;
 		len -= n;
 	}
-	if (b->tm)
+	if (b->tm) {
+		/* After the copy: the prefetch may evict what it came from. */
+		note_read(b, off0, len0);
 		qvl_tm_settle(b->tm);
+	}
 	return 0;
 }
 

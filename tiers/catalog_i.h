@@ -50,7 +50,11 @@ struct qvl_catalog {
 	 * is told from a sound one at open.  -1 without the file. */
 	uint64_t seq;
 	int seq_fd;
+	sqlite3_stmt *succ_put; /* NULL without a successors table */
 };
+
+/* catalog_succ.c: make the successors table if it is missing. */
+void qvl_cat_succ_open(struct qvl_catalog *cat);
 
 /* The durable-commit record in the store: "QVLSEQ01", then the number as
  * 8 bytes little-endian. */

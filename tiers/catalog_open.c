@@ -446,6 +446,7 @@ int qvl_catalog_open(const char *store_dir, unsigned chunk_shift,
 			  sqlite3_errmsg(cat->db));
 		goto out_free;
 	}
+	qvl_cat_succ_open(cat);
 	*out = cat;
 	return 0;
 

@@ -108,6 +108,19 @@ int qvl_catalog_del_chunks(struct qvl_catalog *cat, uint64_t ino,
 int qvl_catalog_load(struct qvl_catalog *cat, const struct qvl_cat_visitor *v,
 		     void *arg);
 
+/*
+ * The successor table (tiers/succ.c): qvl_catalog_put_succ() records that
+ * @succ followed @ino @count times (in the open transaction);
+ * qvl_catalog_load_succ() calls @fn for every good row.  Both do nothing
+ * on a catalog without the table.
+ */
+int qvl_catalog_put_succ(struct qvl_catalog *cat, uint64_t ino, uint64_t succ,
+			 uint32_t count);
+int qvl_catalog_load_succ(struct qvl_catalog *cat,
+			  void (*fn)(void *arg, uint64_t ino, uint64_t succ,
+				     uint32_t count),
+			  void *arg);
+
 /* qvl_catalog_record() - open catalogs from now on through a VFS that logs
  * their changes (qvl_record.h; for simulated power cuts).  0 or -errno. */
 int qvl_catalog_record(void);

@@ -211,6 +211,8 @@ struct qvl_tm_config {
 	void (*evicted)(void *arg, uint64_t ino, uint64_t off, uint64_t len);
 	/* A frame of @ino failed to read or verify (@err < 0). */
 	void (*io_error)(void *arg, uint64_t ino, uint64_t idx, int err);
+	/* The blob of file @ino, or NULL (cross-file prefetch). */
+	struct qvl_blob *(*blob_of)(void *arg, uint64_t ino);
 	void *arg;
 };
 
@@ -242,7 +244,28 @@ struct qvl_tm_stats {
 	/* Readahead: chunks fetched ahead of reads, those that left RAM
 	 * before any read used them, and the window now (chunks). */
 	uint64_t ra_chunks, ra_wasted, ra_win;
+	/* Cross-file prefetch: chunks fetched as the head of the file
+	 * predicted next, those a read then used, those that left RAM unread;
+	 * reads, and those that waited for the store for their own bytes;
+	 * files in the successor table. */
+	uint64_t pf_chunks, pf_used, pf_wasted;
+	uint64_t reads, reads_waited;
+	uint64_t succ_files;
 };
+
+/*
+ * The successor table (which file is read after which; tiers/succ.c).
+ * qvl_tm_succ_load() - at mount, one catalog row.
+ * qvl_tm_succ_save() - pass each changed (ino, succ, count) to @put; stops
+ * at and returns its first error.
+ */
+void qvl_tm_succ_load(struct qvl_tm *tm, uint64_t ino, uint64_t succ,
+		      uint32_t count);
+int qvl_tm_succ_save(struct qvl_tm *tm,
+		     int (*put)(void *arg, uint64_t ino, uint64_t succ,
+				uint32_t count),
+		     void *arg);
+uint64_t qvl_tm_succ_entries(const struct qvl_tm *tm);
 
 int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out);
 /* qvl_tm_default_workers() - one per online core beyond the caller's. */
@@ -272,6 +295,8 @@ uint64_t qvl_tm_store_reserve(void);
 #define QVL_BLOB_NO_STORE 1u  /* never written to the store (session, volatile) */
 #define QVL_BLOB_DROPPABLE 2u /* may be dropped under pressure (volatile) */
 #define QVL_BLOB_PINNED 4u    /* never leaves RAM (pin=ram) */
+#define QVL_BLOB_SEQUENTIAL 8u /* advice sequential: the widest readahead */
+#define QVL_BLOB_RANDOM 16u    /* advice random: no readahead, no prefetch */
 
 /* qvl_blob_create_tm() - an empty blob of file @ino under @tm. */
 int qvl_blob_create_tm(struct qvl_tm *tm, uint64_t ino, struct qvl_blob **out);

@@ -87,6 +87,7 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 	free(tm->codec);
 	free(tm->bounce);
 	free(tm->deferred);
+	qvl_tm_succ_free(tm);
 	free(tm);
 }
 
@@ -105,6 +106,7 @@ void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st)
 		st->dirty += c->dirty;
 	st->z_frames = tm->nz;
 	st->z_bytes = tm->zbytes;
+	st->succ_files = qvl_tm_succ_entries(tm);
 	st->z_lir = tm->lirs.nlir;
 	st->z_hir = tm->lirs.nhir;
 	st->pc_bytes = tm->pc_bytes;

@@ -46,7 +46,7 @@ struct qvl_chunk {
 	uint8_t ref;        /* clock: touched since the hand passed */
 	uint8_t hold;       /* used by the operation in progress */
 	uint8_t lost;       /* a volatile chunk dropped under pressure */
-	uint8_t ra;         /* brought in by readahead, not read since */
+	uint8_t ra;         /* brought in ahead, not read since: RA_* */
 };
 
 struct qvl_blob {
@@ -104,12 +104,24 @@ struct qvl_tm {
 	 * (tm_room.c tries QVL_PRIO_KEEP first, then everything). */
 	uint8_t prio_cap;
 	unsigned ra_calm; /* chunks fetched since readahead was last wasted */
+	/* Cross-file prefetch (succ.c, blob.c): the successor table, and the
+	 * file the last read was of. */
+	struct qvl_succ *succ;
+	uint64_t last_ino;
 	struct tm_deferred *deferred;
 	size_t ndeferred, capdeferred;
 	struct qvl_tm_stats st;
 };
 
 #define TM_BATCH 16 /* frames per disk batch (evict, flush, prefetch) */
+/* Why a chunk came into RAM before any read asked for it. */
+#define RA_FILE 1 /* readahead within its file */
+#define RA_NEXT 2 /* prefetched as the head of the likely next file */
+
+/* succ.c */
+void qvl_tm_succ_note(struct qvl_tm *tm, uint64_t prev, uint64_t next);
+uint64_t qvl_tm_succ_best(const struct qvl_tm *tm, uint64_t ino);
+void qvl_tm_succ_free(struct qvl_tm *tm);
 /* Store space data frames leave to the catalog. */
 #define TM_STORE_RESERVE (4ull << 20)
 

@@ -91,8 +91,11 @@ void qvl_tm_ra_used(struct qvl_tm *tm, struct qvl_chunk *c)
 {
 	if (!c->ra)
 		return;
+	if (c->ra == RA_NEXT)
+		tm->st.pf_used++;
+	else
+		ra_grow(tm);
 	c->ra = 0;
-	ra_grow(tm);
 }
 
 void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched)
@@ -150,7 +153,10 @@ void qvl_tm_leave_ram(struct qvl_tm *tm, struct qvl_chunk *c)
 		tm->st.dropped++;
 		qvl_tm_pc_drop(tm, c); /* the kernel must not serve it either */
 	}
-	if (c->ra) { /* fetched ahead for nothing: read less ahead */
+	if (c->ra == RA_NEXT) { /* a prediction that did not come true */
+		c->ra = 0;
+		tm->st.pf_wasted++;
+	} else if (c->ra) { /* fetched ahead for nothing: read less ahead */
 		c->ra = 0;
 		tm->st.ra_wasted++;
 		tm->ra_win /= 2;

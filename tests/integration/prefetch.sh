@@ -1,0 +1,61 @@
+#!/bin/bash
+# prefetch.sh - the daemon learns which file is read after which, keeps it
+# in the catalog, and on the first pass after a remount brings in the next
+# file's head while the reader is still in the one before.  A layer-by-layer
+# loop over 12 files on the store: the share of READs that wait for the
+# store, on the first pass after a remount, with the learned table and
+# with the table deleted (as on a store that never saw the loop): at least
+# halved.  Also: advice random reads no chunk ahead, advice sequential the
+# most.
+cd "$(dirname "$0")/../.."
+source tests/integration/lib.sh
+qvl_require_fuse
+OPTS=ram=24M
+qvl_mount "$OPTS"
+for i in $(seq -w 0 11); do
+	head -c $((3 << 20)) /dev/urandom >"$QVL_MNT/layer$i"
+done
+sums=$(cd "$QVL_MNT" && md5sum layer*)
+for f in "$QVL_MNT"/layer*; do
+	setfattr -n user.qvl.tier -v nvme "$f" || fail "tier=nvme $f"
+done
+pass() { for f in "$QVL_MNT"/layer*; do cat "$f" >/dev/null; done; }
+pass # the pass that teaches the order
+eq "$(qvl_json 'j["prefetch"]["files_known"] >= 11')" True "files with a successor"
+qvl_umount
+
+cp -a "$QVL_STORE" "$QVL_TMP/forgot"
+"$QVL_PYTHON" -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM successors"); c.commit()' \
+	"$QVL_TMP/forgot/catalog.db" || fail "deleting the table"
+
+# share WAITED READS: the first pass after a remount.
+first_pass() {
+	echo 3 >/proc/sys/vm/drop_caches
+	qvl_mount "$OPTS"
+	pass
+	qvl_json '"%d %d %d" % (j["prefetch"]["reads_waited"], j["prefetch"]["reads"], j["prefetch"]["used"])'
+	[ "$(cd "$QVL_MNT" && md5sum layer*)" = "$sums" ] || fail "content"
+	qvl_umount
+}
+read -r w_with r_with used_with <<<"$(first_pass)"
+QVL_STORE=$QVL_TMP/forgot
+read -r w_without r_without used_without <<<"$(first_pass)"
+echo "first pass after a remount: $w_with of $r_with READs waited for the store with the table" \
+	"($used_with prefetched chunks used), $w_without of $r_without without it"
+[ "$used_with" -gt 0 ] || fail "no prefetched chunk was used"
+[ "$((w_with * 2 * r_without))" -le "$((w_without * r_with))" ] ||
+	fail "waits not halved: $w_with/$r_with with the table, $w_without/$r_without without"
+
+# Advice: random reads nothing ahead; sequential reads ahead at once.
+qvl_mount "$OPTS"
+ra() { qvl_json 'j["readahead"]["chunks"]'; }
+setfattr -n user.qvl.advice -v random "$QVL_MNT/layer05"
+r0=$(ra); cat "$QVL_MNT/layer05" >/dev/null; r1=$(ra)
+eq "$r1" "$r0" "readahead chunks for a file advised random"
+setfattr -n user.qvl.advice -v sequential "$QVL_MNT/layer07"
+dd if="$QVL_MNT/layer07" of=/dev/null bs=4k count=1 status=none
+r2=$(ra)
+[ "$((r2 - r1))" -ge 2 ] || fail "advice sequential read $((r2 - r1)) chunks ahead, want the whole file's rest"
+qvl_umount
+qvl_done
