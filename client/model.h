@@ -176,6 +176,16 @@ int qvl_model_check_names(const struct qvl_model *m, const uint64_t *at,
 
 /* Fill @err (printf-style) and return @rc; for the parsers. */
 __attribute__((format(printf, 4, 5)))
+/* One tensor's bytes [begin, end) and its index in m->t. */
+struct qvl_model_span {
+	uint64_t begin, end;
+	size_t i;
+};
+
+/* qvl_model_spans() - @m's tensors' spans sorted by where they begin
+ * (malloc'ed, one entry at least), or NULL without memory. */
+struct qvl_model_span *qvl_model_spans(const struct qvl_model *m);
+
 int qvl_model_fail(struct qvl_model_error *err, int rc, uint64_t off,
 		   const char *fmt, ...);
 

@@ -237,3 +237,25 @@ int qvl_model_tensor_bytes(enum qvl_dtype dt, int ndims, const uint64_t *dims,
 	*bytes = b;
 	return 0;
 }
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct qvl_model_span *x = a, *y = b;
+
+	if (x->begin != y->begin)
+		return x->begin < y->begin ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+struct qvl_model_span *qvl_model_spans(const struct qvl_model *m)
+{
+	struct qvl_model_span *s = malloc((m->nt ? m->nt : 1) * sizeof(*s));
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < m->nt; i++)
+		s[i] = (struct qvl_model_span){ m->t[i].offset,
+						m->t[i].offset + m->t[i].size, i };
+	qsort(s, m->nt, sizeof(*s), span_cmp);
+	return s;
+}

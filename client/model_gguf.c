@@ -295,25 +295,11 @@ static int parse_info(struct cur *c, struct qvl_model_tensor *t)
 	return 0;
 }
 
-struct span {
-	uint64_t begin, end;
-	size_t i;
-};
-
-static int span_cmp(const void *a, const void *b)
-{
-	const struct span *x = a, *y = b;
-
-	if (x->begin != y->begin)
-		return x->begin < y->begin ? -1 : 1;
-	return x->end < y->end ? -1 : x->end > y->end;
-}
-
 /* Offsets aligned, inside the file, and no two tensors share a byte. */
 static int check_ranges(struct cur *c, struct qvl_model *m,
 			const uint64_t *info_at, unsigned flags)
 {
-	struct span *s;
+	struct qvl_model_span *s;
 	int rc = 0;
 
 	for (size_t i = 0; i < m->nt; i++) {
@@ -334,12 +320,9 @@ static int check_ranges(struct cur *c, struct qvl_model *m,
 		if (end > m->data_end)
 			m->data_end = end;
 	}
-	s = malloc((m->nt ? m->nt : 1) * sizeof(*s));
+	s = qvl_model_spans(m);
 	if (!s)
 		return -ENOMEM;
-	for (size_t i = 0; i < m->nt; i++)
-		s[i] = (struct span){ m->t[i].offset, m->t[i].offset + m->t[i].size, i };
-	qsort(s, m->nt, sizeof(*s), span_cmp);
 	for (size_t i = 1; i < m->nt; i++)
 		if (s[i].begin < s[i - 1].end) {
 			rc = qvl_model_fail(c->err, -EBADMSG, info_at[s[i].i],

@@ -226,26 +226,12 @@ static int add_tensor(struct st_parse *p, char *name)
 	return 0;
 }
 
-struct span {
-	uint64_t begin, end;
-	size_t i;
-};
-
-static int span_cmp(const void *a, const void *b)
-{
-	const struct span *x = a, *y = b;
-
-	if (x->begin != y->begin)
-		return x->begin < y->begin ? -1 : 1;
-	return x->end < y->end ? -1 : x->end > y->end;
-}
-
 /* Sizes against shapes, then the ranges tile [0, data length). */
 static int check_tensors(struct st_parse *p, const struct qvl_model_src *src,
 			 unsigned flags)
 {
 	struct qvl_model *m = p->m;
-	struct span *s;
+	struct qvl_model_span *s;
 	uint64_t next = 0;
 	int rc = 0;
 
@@ -260,12 +246,9 @@ static int check_tensors(struct st_parse *p, const struct qvl_model_src *src,
 					      t->name, rc ? "no whole size" : "another size",
 					      (unsigned long long)t->size);
 	}
-	s = malloc((m->nt ? m->nt : 1) * sizeof(*s));
+	s = qvl_model_spans(m);
 	if (!s)
 		return -ENOMEM;
-	for (size_t i = 0; i < m->nt; i++)
-		s[i] = (struct span){ m->t[i].offset, m->t[i].offset + m->t[i].size, i };
-	qsort(s, m->nt, sizeof(*s), span_cmp);
 	for (size_t i = 0; i < m->nt; i++) {
 		if (s[i].begin != next) {
 			rc = qvl_model_fail(p->err, -EBADMSG, p->key_at[s[i].i],

@@ -179,16 +179,21 @@ static void qvl_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ASYNC_READ;
 }
 
-/* Unmount: write everything back, forget session files, commit. */
-static void qvl_destroy(void *userdata)
+void qvl_fs_unmount(struct qvl_fs *fs)
 {
-	struct qvl_fs *fs = userdata;
-	qvl_bg_stop(fs);
 	pthread_mutex_lock(&fs->lock);
 	fs->unmount_rc = qvl_persist_unmount(fs);
 	qvl_inode_table_free(fs);
 	fs->root = NULL;
 	pthread_mutex_unlock(&fs->lock);
+}
+
+/* Unmount: write everything back, forget session files, commit. */
+static void qvl_destroy(void *userdata)
+{
+	struct qvl_fs *fs = userdata;
+	qvl_bg_stop(fs);
+	qvl_fs_unmount(fs);
 }
 
 void qvl_fs_ops(struct fuse_lowlevel_ops *ops)

@@ -187,6 +187,10 @@ int qvl_store_make_private(const char *store, char *err, size_t errlen);
 int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
 		  char *err, size_t errlen);
 void qvl_fs_destroy(struct qvl_fs *fs);
+/* qvl_fs_unmount() - what an unmount does to the store (write back, drop
+ * session files, commit; fs->unmount_rc says how it went) and the inode
+ * table freed: the daemon's destroy, and tools that mount in-process. */
+void qvl_fs_unmount(struct qvl_fs *fs);
 
 /* bg.c: the flusher and the page-cache invalidator threads.  init/fini
  * set up and tear down their state; start/stop run them (after mounting,

@@ -278,11 +278,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (qvl_fs_create(&cfg, &fs, err, sizeof(err)))
 		return 0; /* refused: fine, if it said why */
 	exercise(fs);
-	pthread_mutex_lock(&fs->lock);
-	fs->unmount_rc = qvl_persist_unmount(fs);
-	qvl_inode_table_free(fs);
-	fs->root = NULL;
-	pthread_mutex_unlock(&fs->lock);
+	qvl_fs_unmount(fs);
 	qvl_fs_destroy(fs);
 	return 0;
 }

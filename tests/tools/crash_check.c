@@ -93,10 +93,8 @@ int main(int argc, char **argv)
 	printf("dangling %llu orphans %llu\n",
 	       (unsigned long long)fs->dangling,
 	       (unsigned long long)fs->orphans);
-	fs->unmount_rc = qvl_persist_unmount(fs);
-	qvl_inode_table_free(fs);
-	fs->root = NULL;
 	pthread_mutex_unlock(&fs->lock);
+	qvl_fs_unmount(fs);
 	rc = fs->unmount_rc;
 	qvl_fs_destroy(fs);
 	if (rc)
