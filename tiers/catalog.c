@@ -92,6 +92,7 @@ void qvl_cat_free(struct qvl_catalog *cat)
 	for (int i = 0; i < QVL_ST_COUNT; i++)
 		sqlite3_finalize(cat->st[i]);
 	sqlite3_finalize(cat->succ_put);
+	sqlite3_finalize(cat->succ_del);
 	sqlite3_close_v2(cat->db);
 	free(cat);
 }

@@ -51,10 +51,14 @@ struct qvl_catalog {
 	uint64_t seq;
 	int seq_fd;
 	sqlite3_stmt *succ_put; /* NULL without a successors table */
+	sqlite3_stmt *succ_del;
 };
 
-/* catalog_succ.c: make the successors table if it is missing. */
+/* catalog_succ.c: make the successors table if it is missing; a file's
+ * rows, as file or as successor, go with its inode (in the open
+ * transaction). */
 void qvl_cat_succ_open(struct qvl_catalog *cat);
+int qvl_cat_succ_del(struct qvl_catalog *cat, uint64_t ino);
 
 /* The durable-commit record in the store: "QVLSEQ01", then the number as
  * 8 bytes little-endian. */

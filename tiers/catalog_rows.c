@@ -87,7 +87,7 @@ int qvl_catalog_del_inode(struct qvl_catalog *cat, uint64_t ino)
 		if (!rc)
 			rc = qvl_cat_exec(cat, dels[i]);
 	}
-	return rc;
+	return rc ? rc : qvl_cat_succ_del(cat, ino);
 }
 
 int qvl_catalog_put_dirent(struct qvl_catalog *cat, uint64_t parent,

@@ -12,7 +12,9 @@
 static const char succ_schema[] =
 	"CREATE TABLE IF NOT EXISTS successors(ino INTEGER NOT NULL,"
 	" succ INTEGER NOT NULL, count INTEGER NOT NULL,"
-	" PRIMARY KEY(ino, succ)) WITHOUT ROWID";
+	" PRIMARY KEY(ino, succ)) WITHOUT ROWID;"
+	/* A deleted file leaves as a successor too: no scan for it. */
+	"CREATE INDEX IF NOT EXISTS successors_succ ON successors(succ)";
 
 void qvl_cat_succ_open(struct qvl_catalog *cat)
 {
@@ -21,8 +23,25 @@ void qvl_cat_succ_open(struct qvl_catalog *cat)
 	if (sqlite3_prepare_v3(cat->db, "INSERT OR REPLACE INTO successors"
 				" VALUES(?1, ?2, ?3)", -1,
 			       SQLITE_PREPARE_PERSISTENT, &cat->succ_put,
-			       NULL) != SQLITE_OK)
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(cat->db, "DELETE FROM successors WHERE ino = ?1"
+				" OR succ = ?1", -1, SQLITE_PREPARE_PERSISTENT,
+			       &cat->succ_del, NULL) != SQLITE_OK) {
+		sqlite3_finalize(cat->succ_put);
 		cat->succ_put = NULL;
+	}
+}
+
+int qvl_cat_succ_del(struct qvl_catalog *cat, uint64_t ino)
+{
+	sqlite3_stmt *st = cat->succ_del;
+	if (!cat->succ_put || !st)
+		return 0;
+	if (sqlite3_bind_int64(st, 1, (int64_t)ino) != SQLITE_OK)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
 }
 
 int qvl_catalog_put_succ(struct qvl_catalog *cat, uint64_t ino, uint64_t succ,
