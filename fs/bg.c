@@ -1,5 +1,5 @@
 /*
- * bg.c - the daemon's two background threads.
+ * bg.c - the daemon's background threads.
  *
  * The flusher wakes every flush_ms, writes dirty chunks and stale catalog
  * rows and commits: it bounds how old the data a crash can lose may be.
@@ -9,6 +9,9 @@
  * budget.  The tier manager reports evictions under fs->lock; the drop
  * itself (fuse_lowlevel_notify_inval_inode) may wait for reads that need
  * fs->lock, so it happens here, holding no lock of ours.
+ *
+ * The lifetime collector (ttl.c) has its own thread, on its own second
+ * (the flusher's period may be a minute); it stops with the others.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include <time.h>
 
 #include "ops_i.h"
+#include "ttl.h"
 
 struct qvl_inval {
 	uint64_t ino, off, len;
@@ -147,6 +151,10 @@ int qvl_bg_start(struct qvl_fs *fs)
 		return -EAGAIN;
 	}
 	fs->bg_running = 2;
+	if (qvl_ttl_start(fs)) {
+		qvl_bg_stop(fs);
+		return -EAGAIN;
+	}
 	return 0;
 }
 
@@ -162,4 +170,5 @@ void qvl_bg_stop(struct qvl_fs *fs)
 		pthread_join(fs->flusher, NULL);
 	if (running >= 2)
 		pthread_join(fs->invalidator, NULL);
+	qvl_ttl_stop(fs);
 }

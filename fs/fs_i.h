@@ -159,6 +159,12 @@ struct qvl_fs {
 
 	_Atomic uint64_t ops[QVL_OP_COUNT];
 	_Atomic uint64_t enospc;
+
+	/* lifetime collection (ttl.c); the thread stops with bg_stop */
+	pthread_t ttl_thread;
+	int ttl_running;
+	_Atomic uint64_t col_expired, col_bytes, col_demoted;
+	_Atomic uint64_t col_avoided_bytes, col_avoided_files;
 };
 
 static inline void qvl_count(struct qvl_fs *fs, enum qvl_op op)

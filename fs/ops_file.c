@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "ops_i.h"
+#include "ttl.h"
 
 static void open_common(struct fuse_file_info *fi)
 {
@@ -65,6 +66,8 @@ static void qvl_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = EISDIR;
 	else
 		in->nopen++;
+	if (!err)
+		qvl_ttl_note(fs, in); /* cat of a cached file reads nothing */
 	/* libfuse asks for atomic O_TRUNC: the kernel leaves it to us. */
 	if (!err && (fi->flags & O_TRUNC) && in->blob &&
 	    (fi->flags & O_ACCMODE) != O_RDONLY) {
@@ -86,6 +89,7 @@ static void qvl_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void note_access(struct qvl_fs *fs, struct qvl_inode *in)
 {
 	struct timespec now;
+	qvl_ttl_note(fs, in); /* a ttl counts from the last use, to the second */
 	qvl_now(&now);
 	if (in->atime.tv_sec <= in->mtime.tv_sec ||
 	    now.tv_sec - in->atime.tv_sec >= 24 * 3600) {

@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 
 #include "ops_i.h"
+#include "ttl.h"
 
 void qvl_entry_fill(struct qvl_fs *fs, struct qvl_inode *in,
 		    struct fuse_entry_param *e)
@@ -376,6 +377,7 @@ static void drop_link(struct qvl_fs *fs, struct qvl_inode *d,
 	}
 	qvl_now(&in->ctime);
 	qvl_persist_mark(fs, in);
+	qvl_ttl_unlinked(fs, in); /* its RAM-only bytes stay off the store */
 	qvl_inode_maybe_free(fs, in);
 }
 

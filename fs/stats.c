@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 
 #include "ops_i.h"
+#include "ttl.h"
 #include "qvl_gpu.h"
 #include "qvl_fault.h"
 
@@ -184,6 +185,7 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			human(k->slot_size, a, sizeof(a)), k->slots_used,
 			k->slots_total, k->arenas);
 	}
+	qvl_ttl_stats_text(fs, f);
 	fprintf(f, "ops:");
 	for (int i = 0; i < QVL_OP_COUNT; i++)
 		if (s.ops[i])
@@ -268,6 +270,7 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 	}
 	fprintf(f, "]},\"fragmentation\":{\"internal\":%.4f,\"external\":%.4f},",
 		frag_internal(&s.pool), frag_external(&s.pool));
+	qvl_ttl_stats_json(fs, f);
 	fprintf(f, "\"ops\":{");
 	for (int i = 0; i < QVL_OP_COUNT; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", qvl_op_names[i],
