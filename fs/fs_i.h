@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "hints.h"
+#include "metrics.h"
 #include "qvl_catalog.h"
 #include "qvl_nvme.h"
 #include "qvl_tier.h"
@@ -29,7 +30,14 @@
 #define QVL_INO_CTL_DIR 2
 #define QVL_INO_CTL_STATS 3
 #define QVL_INO_CTL_JSON 4
+#define QVL_INO_CTL_METRICS 5
+#define QVL_INO_CTL_TIERS 6
+#define QVL_INO_CTL_TIER0 7 /* + enum qvl_tier_id: tiers/gpu, ram, nvme */
 #define QVL_INO_FIRST 16
+/* An entry of .qvl/tiers/<tier>/ (ctl_tiers.c) stands for a file: its
+ * number is this bit, the tier above bit 56, and the file's number. */
+#define QVL_INO_CTL_LINK (1ull << 62)
+#define QVL_INO_CTL_LINK_TIER_SHIFT 56
 
 /* Total bytes of names and values of one inode's stored xattrs. */
 #define QVL_XATTR_SPACE_MAX (256u << 10)
@@ -165,6 +173,8 @@ struct qvl_fs {
 	int ttl_running;
 	_Atomic uint64_t col_expired, col_bytes, col_demoted;
 	_Atomic uint64_t col_avoided_bytes, col_avoided_files;
+
+	struct qvl_read_hist read_hist; /* metrics.c; atomics, no lock */
 };
 
 static inline void qvl_count(struct qvl_fs *fs, enum qvl_op op)

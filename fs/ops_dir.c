@@ -49,20 +49,17 @@ static int snap_add(struct dir_snap *s, const char *name, fuse_ino_t ino,
 	return 0;
 }
 
+static int snap_add_ctl(void *arg, const char *name, fuse_ino_t ino,
+			mode_t mode)
+{
+	return snap_add(arg, name, ino, mode);
+}
+
 static int snap_fill(struct qvl_fs *fs, fuse_ino_t ino, struct dir_snap *s)
 {
 	snap_clear(s);
-	if (qvl_is_ctl(ino)) {
-		const char *names[8];
-		fuse_ino_t inos[8];
-		mode_t modes[8];
-		size_t n = qvl_ctl_list(names, inos, modes, 8);
-		int rc = snap_add(s, ".", ino, S_IFDIR);
-		rc = rc ? rc : snap_add(s, "..", FUSE_ROOT_ID, S_IFDIR);
-		for (size_t i = 0; !rc && i < n; i++)
-			rc = snap_add(s, names[i], inos[i], modes[i]);
-		return rc;
-	}
+	if (qvl_is_ctl(ino))
+		return qvl_ctl_readdir(fs, ino, snap_add_ctl, s);
 	int rc = 0;
 	pthread_mutex_lock(&fs->lock);
 	struct qvl_inode *d = qvl_inode_get(fs, ino);

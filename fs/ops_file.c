@@ -121,12 +121,16 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf = NULL;
 	size_t n = 0;
 	int err = 0;
+	struct timespec t0;
+	struct qvl_tm_stats ts0, ts1;
+	enum qvl_read_src src = QVL_READ_RAW_RAM;
 
 	qvl_count(fs, QVL_OP_READ);
 	if (qvl_is_ctl(ino)) {
 		qvl_ctl_read(req, size, off, fi);
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&fs->lock);
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
 	if (!in || !in->blob) {
@@ -136,12 +140,19 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 						     : size;
 		note_access(fs, in);
 		buf = read_buf(fs, n);
+		if (fs->tm) /* metrics: did the data come from the store? */
+			qvl_tm_get_stats(fs->tm, &ts0);
 		if (buf)
 			err = -qvl_blob_read(in->blob, buf, n, (uint64_t)off);
 		else
 			err = ENOMEM;
+		if (fs->tm) {
+			qvl_tm_get_stats(fs->tm, &ts1);
+			src = qvl_metrics_source(&ts0, &ts1);
+		}
 	}
 	pthread_mutex_unlock(&fs->lock);
+	qvl_metrics_read_done(&fs->read_hist, src, &t0);
 	if (err)
 		fuse_reply_err(req, err);
 	else

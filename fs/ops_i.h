@@ -15,9 +15,11 @@ static inline struct qvl_fs *qvl_req_fs(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
+/* Is @ino in the read-only .qvl/ tree (a tiers/ entry included)? */
 static inline int qvl_is_ctl(fuse_ino_t ino)
 {
-	return ino >= QVL_INO_CTL_DIR && ino < QVL_INO_FIRST;
+	return (ino >= QVL_INO_CTL_DIR && ino < QVL_INO_FIRST) ||
+	       (ino & QVL_INO_CTL_LINK);
 }
 
 /* Fill @e for @in and take a lookup reference on it (under fs->lock). */
@@ -43,17 +45,34 @@ void qvl_ops_file(struct fuse_lowlevel_ops *ops);
 void qvl_ops_dir(struct fuse_lowlevel_ops *ops);
 void qvl_ops_xattr(struct fuse_lowlevel_ops *ops);
 
-/* ctl.c: the read-only .qvl/ tree */
+/* ctl.c: the read-only .qvl/ tree.  Lookup and stat fill in the attr
+ * and entry timeouts that node may be cached for (0 for what moves). */
 int qvl_ctl_lookup(struct qvl_fs *fs, fuse_ino_t parent, const char *name,
 		   struct fuse_entry_param *e);
-int qvl_ctl_stat(struct qvl_fs *fs, fuse_ino_t ino, struct stat *st);
+int qvl_ctl_stat(struct qvl_fs *fs, fuse_ino_t ino, struct stat *st,
+		 double *timeout);
 void qvl_ctl_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void qvl_ctl_read(fuse_req_t req, size_t size, off_t off,
 		  struct fuse_file_info *fi);
 void qvl_ctl_release(fuse_req_t req, struct fuse_file_info *fi);
-/* Names in .qvl/ for readdir: returns the count, fills names/inos/modes. */
-size_t qvl_ctl_list(const char **names, fuse_ino_t *inos, mode_t *modes,
-		    size_t max);
+/* Directory @ino's entries, "." and ".." first, each passed to @add
+ * (which returns 0 or -errno, stopping the listing).  0 or -errno. */
+typedef int (*qvl_ctl_add_fn)(void *arg, const char *name, fuse_ino_t ino,
+			      mode_t mode);
+int qvl_ctl_readdir(struct qvl_fs *fs, fuse_ino_t ino, qvl_ctl_add_fn add,
+		    void *arg);
+/* The target of a .qvl/tiers entry: malloc'd in *@out; 0 or a positive
+ * errno. */
+int qvl_ctl_readlink(struct qvl_fs *fs, fuse_ino_t ino, char **out);
+
+/* ctl_tiers.c: .qvl/tiers/<tier>/, computed at each call under fs->lock
+ * (taken by each function); @tier is an enum qvl_tier_id. */
+int qvl_ctl_tiers_list(struct qvl_fs *fs, int tier, qvl_ctl_add_fn add,
+		       void *arg);
+int qvl_ctl_tiers_lookup(struct qvl_fs *fs, int tier, const char *name,
+			 struct stat *st);
+int qvl_ctl_tiers_stat(struct qvl_fs *fs, fuse_ino_t ino, struct stat *st);
+int qvl_ctl_tiers_readlink(struct qvl_fs *fs, fuse_ino_t ino, char **out);
 
 /* stats.c: the text and JSON renderings of the filesystem's state.
  * Return a malloc'd NUL-terminated buffer (caller frees) or NULL. */

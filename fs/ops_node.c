@@ -119,12 +119,13 @@ static void qvl_getattr(fuse_req_t req, fuse_ino_t ino,
 {
 	struct qvl_fs *fs = qvl_req_fs(req);
 	struct stat st;
+	double timeout = fs->attr_timeout;
 	int err = 0;
 	(void)fi;
 
 	qvl_count(fs, QVL_OP_GETATTR);
 	if (qvl_is_ctl(ino)) {
-		err = qvl_ctl_stat(fs, ino, &st);
+		err = qvl_ctl_stat(fs, ino, &st, &timeout);
 	} else {
 		pthread_mutex_lock(&fs->lock);
 		struct qvl_inode *in = qvl_inode_get(fs, ino);
@@ -137,7 +138,7 @@ static void qvl_getattr(fuse_req_t req, fuse_ino_t ino,
 	if (err)
 		fuse_reply_err(req, err);
 	else
-		fuse_reply_attr(req, &st, fs->attr_timeout);
+		fuse_reply_attr(req, &st, timeout);
 }
 
 static int do_setattr(struct qvl_fs *fs, struct qvl_inode *in,
@@ -210,20 +211,29 @@ static void qvl_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		fuse_reply_attr(req, &st, fs->attr_timeout);
 }
 
+/* Under fs->lock: @ino's target, strdup'd into *@out. */
+static int readlink_locked(struct qvl_fs *fs, fuse_ino_t ino, char **out)
+{
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (!in || !S_ISLNK(in->mode))
+		return in ? EINVAL : ENOENT;
+	return (*out = strdup(in->link)) ? 0 : ENOMEM;
+}
+
 static void qvl_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct qvl_fs *fs = qvl_req_fs(req);
 	char *link = NULL;
-	int err = 0;
+	int err;
 
 	qvl_count(fs, QVL_OP_READLINK);
-	pthread_mutex_lock(&fs->lock);
-	struct qvl_inode *in = qvl_inode_get(fs, ino);
-	if (!in || !S_ISLNK(in->mode))
-		err = in ? EINVAL : ENOENT;
-	else if (!(link = strdup(in->link)))
-		err = ENOMEM;
-	pthread_mutex_unlock(&fs->lock);
+	if (qvl_is_ctl(ino)) {
+		err = qvl_ctl_readlink(fs, ino, &link);
+	} else {
+		pthread_mutex_lock(&fs->lock);
+		err = readlink_locked(fs, ino, &link);
+		pthread_mutex_unlock(&fs->lock);
+	}
 	if (err)
 		fuse_reply_err(req, err);
 	else

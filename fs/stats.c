@@ -10,6 +10,7 @@
 
 #include "ops_i.h"
 #include "ttl.h"
+#include "stats_i.h"
 #include "qvl_gpu.h"
 #include "qvl_fault.h"
 
@@ -21,17 +22,7 @@ const char *const qvl_op_names[QVL_OP_COUNT] = {
 	"removexattr", "create", "fallocate",
 };
 
-struct snap {
-	struct qvl_pool_stats pool;
-	struct qvl_tm_stats tm;
-	uint64_t files, dirs, symlinks, bytes, inodes, enospc;
-	uint64_t nvme_used, nvme_files, nvme_budget, ram_files;
-	uint64_t cat_errors, io_errors, orphans, dangling;
-	int nvme;
-	uint64_t ops[QVL_OP_COUNT];
-};
-
-static void take(struct qvl_fs *fs, struct snap *s)
+void qvl_stats_take(struct qvl_fs *fs, struct qvl_stats_snap *s)
 {
 	memset(s, 0, sizeof(*s));
 	qvl_pool_get_stats(fs->pool, &s->pool);
@@ -58,6 +49,11 @@ static void take(struct qvl_fs *fs, struct snap *s)
 			s->nvme_used += d;
 			s->nvme_files += d != 0;
 			s->ram_files += qvl_blob_resident(in->blob) != 0;
+			unsigned c = in->hints.codec < QVL_STATS_NCODEC
+					     ? in->hints.codec : QVL_CPOL_AUTO;
+			s->codec_files[c]++;
+			s->codec_bytes[c] += in->size;
+			s->codec_disk[c] += d;
 		}
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -69,14 +65,12 @@ static void take(struct qvl_fs *fs, struct snap *s)
 	s->enospc = atomic_load(&fs->enospc);
 }
 
-/* Share of slot bytes lost to class rounding. */
-static double frag_internal(const struct qvl_pool_stats *p)
+double qvl_stats_frag_internal(const struct qvl_pool_stats *p)
 {
 	return p->used ? (double)(p->used - p->requested) / (double)p->used : 0;
 }
 
-/* Share of slots in live arenas that sit free. */
-static double frag_external(const struct qvl_pool_stats *p)
+double qvl_stats_frag_external(const struct qvl_pool_stats *p)
 {
 	uint64_t used = 0, total = 0;
 	for (unsigned i = 0; i < p->nclasses; i++) {
@@ -101,12 +95,12 @@ static const char *human(uint64_t v, char *buf, size_t cap)
 
 char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 {
-	struct snap s;
+	struct qvl_stats_snap s;
 	char *buf = NULL, a[32], b[32], c[32];
 	FILE *f = open_memstream(&buf, len);
 	if (!f)
 		return NULL;
-	take(fs, &s);
+	qvl_stats_take(fs, &s);
 	fprintf(f, "qvlmemfs %s  chunk %s  read_ahead_kb %d  store %s\n\n",
 		QVL_VERSION, human((uint64_t)1 << fs->chunk_shift, a, sizeof(a)),
 		fs->read_ahead_kb, fs->store ? fs->store : "-");
@@ -174,8 +168,8 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 	}
 	fprintf(f, "pool: mapped %s  fragmentation internal %.1f%% external %.1f%%"
 		   "  alloc failures %" PRIu64 "\n",
-		human(s.pool.mapped, a, sizeof(a)), 100 * frag_internal(&s.pool),
-		100 * frag_external(&s.pool), s.pool.alloc_failures);
+		human(s.pool.mapped, a, sizeof(a)), 100 * qvl_stats_frag_internal(&s.pool),
+		100 * qvl_stats_frag_external(&s.pool), s.pool.alloc_failures);
 	for (unsigned i = 0; i < s.pool.nclasses; i++) {
 		const struct qvl_pool_class_stats *k = &s.pool.cls[i];
 		if (!k->arenas)
@@ -200,12 +194,12 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 
 char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 {
-	struct snap s;
+	struct qvl_stats_snap s;
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
 	if (!f)
 		return NULL;
-	take(fs, &s);
+	qvl_stats_take(fs, &s);
 	fprintf(f, "{\"version\":\"%s\",\"chunk_size\":%llu,\"read_ahead_kb\":%d,",
 		QVL_VERSION, 1ULL << fs->chunk_shift, fs->read_ahead_kb);
 	fprintf(f, "\"tiers\":{\"gpu\":{\"present\":false,\"budget\":0,\"used\":0,"
@@ -269,7 +263,7 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		first = 0;
 	}
 	fprintf(f, "]},\"fragmentation\":{\"internal\":%.4f,\"external\":%.4f},",
-		frag_internal(&s.pool), frag_external(&s.pool));
+		qvl_stats_frag_internal(&s.pool), qvl_stats_frag_external(&s.pool));
 	qvl_ttl_stats_json(fs, f);
 	fprintf(f, "\"ops\":{");
 	for (int i = 0; i < QVL_OP_COUNT; i++)

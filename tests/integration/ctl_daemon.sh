@@ -12,7 +12,7 @@ qvl_mount ram=64M
 M=$QVL_MNT
 
 # Control tree.
-eq "$(ls "$M/.qvl" | tr '\n' ' ')" "stats stats.json " "ls .qvl"
+eq "$(ls "$M/.qvl" | tr '\n' ' ')" "metrics stats stats.json tiers " "ls .qvl"
 grep -q "^ram " "$M/.qvl/stats" || fail ".qvl/stats has no ram line"
 w0=$(qvl_json 'j["ops"]["write"]')
 head -c $(((1 << 20) + 1)) /dev/urandom >"$M/a"
@@ -64,7 +64,7 @@ expect_errno "" truncate -s 0 "$M/.qvl/stats"
 expect_errno "" setfattr -n user.x -v 1 "$M/.qvl/stats"
 expect_errno "" mkdir "$M/.qvl"
 grep -q "^ram " "$M/.qvl/stats" || fail ".qvl/stats emptied"
-eq "$(ls "$M/.qvl" | tr '\n' ' ')" "stats stats.json " "ls .qvl after all that"
+eq "$(ls "$M/.qvl" | tr '\n' ' ')" "metrics stats stats.json tiers " "ls .qvl after all that"
 # qvlctl.
 out=$("$QVL_BUILD/qvlctl" stat "$M") || fail "qvlctl stat: $out"
 grep -q "^ram" <<<"$out" || fail "qvlctl stat says: $out"
