@@ -266,6 +266,25 @@ static void render_pool(FILE *f, const struct qvl_stats_snap *s)
 	}
 }
 
+/* Lifetime collection (ttl.c keeps the counters). */
+static void render_collect(FILE *f, struct qvl_fs *fs)
+{
+	single(f, "collect_files_expired_total", "counter",
+	       "Files removed when their ttl ran out",
+	       atomic_load(&fs->col_expired));
+	single(f, "collect_bytes_total", "counter",
+	       "Bytes of the files expired", atomic_load(&fs->col_bytes));
+	single(f, "collect_demoted_total", "counter",
+	       "Files sent to the store at 80% of their ttl",
+	       atomic_load(&fs->col_demoted));
+	single(f, "collect_writes_avoided_bytes_total", "counter",
+	       "RAM-only bytes of unlinked files never written to the store",
+	       atomic_load(&fs->col_avoided_bytes));
+	single(f, "collect_writes_avoided_files_total", "counter",
+	       "Unlinked files whose RAM-only bytes were never written",
+	       atomic_load(&fs->col_avoided_files));
+}
+
 static void render_reads(FILE *f, struct qvl_fs *fs)
 {
 	family(f, "read_seconds", "histogram",
@@ -315,6 +334,7 @@ char *qvl_metrics_render(struct qvl_fs *fs, size_t *len)
 	for (int i = 0; i < QVL_OP_COUNT; i++)
 		fprintf(f, "qvlmemfs_ops_total{op=\"%s\"} %" PRIu64 "\n",
 			qvl_op_names[i], s.ops[i]);
+	render_collect(f, fs);
 	render_reads(f, fs);
 	if (fclose(f)) {
 		free(buf);
