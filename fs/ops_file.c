@@ -141,13 +141,13 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		note_access(fs, in);
 		buf = read_buf(fs, n);
 		if (fs->tm) /* metrics: did the data come from the store? */
-			qvl_tm_get_stats(fs->tm, &ts0);
+			qvl_tm_get_counters(fs->tm, &ts0);
 		if (buf)
 			err = -qvl_blob_read(in->blob, buf, n, (uint64_t)off);
 		else
 			err = ENOMEM;
 		if (fs->tm) {
-			qvl_tm_get_stats(fs->tm, &ts1);
+			qvl_tm_get_counters(fs->tm, &ts1);
 			src = qvl_metrics_source(&ts0, &ts1);
 		}
 	}

@@ -286,6 +286,10 @@ int qvl_tm_flush(struct qvl_tm *tm, uint64_t max, uint64_t *left);
 int qvl_tm_commit(struct qvl_tm *tm, int durable);
 
 void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st);
+/* qvl_tm_get_counters() - the counters only (evicted, fetched, z_hits...),
+ * without the walk over resident chunks that the "now" figures take: for
+ * the read path's metrics.  The "now" fields are not to be used. */
+void qvl_tm_get_counters(const struct qvl_tm *tm, struct qvl_tm_stats *st);
 
 /* qvl_tm_store_reserve() - store space data frames never take (it is left
  * to the catalog, so a full store refuses data, never a commit). */

@@ -96,6 +96,11 @@ uint64_t qvl_tm_store_reserve(void)
 	return TM_STORE_RESERVE;
 }
 
+void qvl_tm_get_counters(const struct qvl_tm *tm, struct qvl_tm_stats *st)
+{
+	*st = tm->st;
+}
+
 void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st)
 {
 	*st = tm->st;
