@@ -11,7 +11,8 @@
  * fs->lock, so it happens here, holding no lock of ours.
  *
  * The lifetime collector (ttl.c) has its own thread, on its own second
- * (the flusher's period may be a minute); it stops with the others.
+ * (the flusher's period may be a minute), and so has the memory-pressure
+ * watcher (pressure.c), which waits in poll(); they stop with the others.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 
 #include "ops_i.h"
+#include "pressure.h"
 #include "ttl.h"
 
 struct qvl_inval {
@@ -151,7 +153,7 @@ int qvl_bg_start(struct qvl_fs *fs)
 		return -EAGAIN;
 	}
 	fs->bg_running = 2;
-	if (qvl_ttl_start(fs)) {
+	if (qvl_ttl_start(fs) || qvl_pressure_start(fs)) {
 		qvl_bg_stop(fs);
 		return -EAGAIN;
 	}
@@ -171,4 +173,5 @@ void qvl_bg_stop(struct qvl_fs *fs)
 	if (running >= 2)
 		pthread_join(fs->invalidator, NULL);
 	qvl_ttl_stop(fs);
+	qvl_pressure_stop(fs);
 }

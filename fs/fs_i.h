@@ -174,6 +174,14 @@ struct qvl_fs {
 	_Atomic uint64_t col_expired, col_bytes, col_demoted;
 	_Atomic uint64_t col_avoided_bytes, col_avoided_files;
 
+	/* memory pressure (pressure.c); ram_min is set before the threads */
+	pthread_t pressure_thread;
+	int pressure_running;
+	uint64_t ram_min;
+	_Atomic uint64_t ram_target, pressure_shrinks, pressure_grows;
+	_Atomic uint64_t pressure_ms;
+	atomic_int psi_trigger;
+
 	struct qvl_read_hist read_hist; /* metrics.c; atomics, no lock */
 };
 

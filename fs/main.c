@@ -24,6 +24,7 @@ struct qvl_cli {
 	char *store;
 	char *chunk;
 	char *flush;
+	char *ram_min;
 	int repair;
 	char *pos[2]; /* the non-option arguments: [SOURCE] MOUNTPOINT */
 	int npos;
@@ -35,6 +36,7 @@ static const struct fuse_opt cli_spec[] = {
 	CLI_OPT("store=%s", store),
 	CLI_OPT("chunk=%s", chunk),
 	CLI_OPT("flush=%s", flush),
+	CLI_OPT("ram_min=%s", ram_min),
 	CLI_OPT("repair", repair),
 	FUSE_OPT_END
 };
@@ -83,6 +85,8 @@ static void usage(const char *prog)
 	       "                       (default 1M; fixed when the store is made)\n"
 	       "    -o flush=SECONDS   write dirty data back at least this often\n"
 	       "                       (default %g)\n"
+	       "    -o ram_min=SIZE    the least memory pressure shrinks the RAM\n"
+	       "                       tier to: a size or N%% of ram= (default 25%%)\n"
 	       "    -o repair          delete orphaned backing files and dangling\n"
 	       "                       catalog rows found at mount\n\n",
 	       prog, QVL_RAM_DEFAULT_PCT, QVL_FLUSH_DEFAULT_MS / 1000.0);
@@ -371,6 +375,16 @@ int main(int argc, char *argv[])
 			(unsigned long long)(1ull << shift) >> 10);
 		goto out_args;
 	}
+	/* The floor memory pressure may shrink the RAM tier to (pressure.c):
+	 * a size, or a percentage of ram=; a quarter of ram= by default. */
+	uint64_t ram_min = budget / 4;
+	if (cli.ram_min && (qvl_parse_size(cli.ram_min, budget, &ram_min) ||
+			    ram_min > budget || ram_min < (2ull << shift))) {
+		fprintf(stderr, "qvlmemfs: bad ram_min=%s: a size or a "
+				"percentage of ram=, from two chunks up to "
+				"ram=\n", cli.ram_min);
+		goto out_args;
+	}
 	if (parse_flush(cli.flush, &flush_ms)) {
 		fprintf(stderr, "qvlmemfs: bad flush=%s: seconds from 0.01 to "
 				"3600\n", cli.flush);
@@ -452,6 +466,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "qvlmemfs: fault injection armed: %s\n",
 			fault);
 	}
+	fs->ram_min = ram_min;
 	fs->store = realpath(cli.store, NULL);
 	fs->mountpoint = strdup(mnt);
 	qvl_fs_ops(&ops);
@@ -502,6 +517,7 @@ out_args:
 	free(cli.store);
 	free(cli.chunk);
 	free(cli.flush);
+	free(cli.ram_min);
 	free(cli.pos[0]);
 	free(cli.pos[1]);
 	fuse_opt_free_args(&args);

@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 
 #include "ops_i.h"
+#include "pressure.h"
 #include "ttl.h"
 #include "stats_i.h"
 #include "qvl_gpu.h"
@@ -180,6 +181,7 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			k->slots_total, k->arenas);
 	}
 	qvl_ttl_stats_text(fs, f);
+	qvl_pressure_stats_text(fs, f);
 	fprintf(f, "ops:");
 	for (int i = 0; i < QVL_OP_COUNT; i++)
 		if (s.ops[i])
@@ -265,6 +267,7 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 	fprintf(f, "]},\"fragmentation\":{\"internal\":%.4f,\"external\":%.4f},",
 		qvl_stats_frag_internal(&s.pool), qvl_stats_frag_external(&s.pool));
 	qvl_ttl_stats_json(fs, f);
+	qvl_pressure_stats_json(fs, f);
 	fprintf(f, "\"ops\":{");
 	for (int i = 0; i < QVL_OP_COUNT; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", qvl_op_names[i],

@@ -291,6 +291,15 @@ void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st);
  * the read path's metrics.  The "now" fields are not to be used. */
 void qvl_tm_get_counters(const struct qvl_tm *tm, struct qvl_tm_stats *st);
 
+/*
+ * qvl_tm_set_budget() - a new RAM budget (the machine's memory pressure),
+ * enforced now: what is over it leaves RAM as eviction would take it
+ * (coldest first; dirty chunks written to the store).  -ENOSPC when what
+ * may not leave (pinned, session, dirty with a full store) is over it:
+ * the budget stays set and allocations fail until room comes.
+ */
+int qvl_tm_set_budget(struct qvl_tm *tm, uint64_t budget);
+
 /* qvl_tm_store_reserve() - store space data frames never take (it is left
  * to the catalog, so a full store refuses data, never a commit). */
 uint64_t qvl_tm_store_reserve(void);

@@ -431,3 +431,9 @@ void qvl_tm_chunk_forget(struct qvl_tm *tm, struct qvl_chunk *c)
 	if (c->pc_bytes)
 		pc_unlink(tm, c);
 }
+
+int qvl_tm_set_budget(struct qvl_tm *tm, uint64_t budget)
+{
+	qvl_pool_set_budget(tm->cfg.pool, budget);
+	return qvl_tm_make_room(tm, 0);
+}

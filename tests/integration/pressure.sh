@@ -1,0 +1,56 @@
+#!/bin/bash
+# pressure.sh - the machine's memory pressure (fs/pressure.c) shrinks the
+# RAM tier's target down to ram_min=, pushing data out to the store, and
+# relief grows it back; nothing is lost on the way.  The pressure is a
+# stand-in: QVL_PSI_FILE names a file this test writes PSI lines to (the
+# daemon then polls it; /proc/pressure/memory is the whole machine's and
+# is not pushed into pressure here), and QVL_MEMINFO_FILE a comfortable
+# /proc/meminfo.
+cd "$(dirname "$0")/../.."
+source tests/integration/lib.sh
+qvl_require_fuse
+MiB=$((1 << 20))
+psi() { printf 'some avg10=%s avg60=0.00 avg300=0.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n' "$1" >"$QVL_TMP/psi.new"; mv "$QVL_TMP/psi.new" "$QVL_TMP/psi"; }
+printf 'MemTotal: 16000000 kB\nMemAvailable: 8000000 kB\n' >"$QVL_TMP/meminfo"
+psi 0.00
+export QVL_PSI_FILE=$QVL_TMP/psi QVL_MEMINFO_FILE=$QVL_TMP/meminfo
+qvl_mount ram=64M,ram_min=16M
+for i in 1 2 3 4 5; do
+	head -c $((8 * MiB)) /dev/urandom >"$QVL_TMP/f$i"
+	cp "$QVL_TMP/f$i" "$QVL_MNT/f$i"
+	cat "$QVL_MNT/f$i" >/dev/null
+done
+target() { qvl_json 'j["pressure"]["ram_target"]'; }
+# wait_for EXPR SECONDS: until the Python expression over stats.json holds.
+wait_for() {
+	for _ in $(seq $(($2 * 10))); do
+		[ "$(qvl_json "$1")" = True ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+eq "$(target)" $((64 * MiB)) "target before pressure"
+used_before=$(qvl_json 'j["tiers"]["ram"]["used"]')
+psi 60.00
+wait_for 'j["pressure"]["ram_target"] == 16 << 20' 8 ||
+	fail "target under pressure: $(target), want 16 MiB"
+used=$(qvl_json 'j["tiers"]["ram"]["used"]')
+[ "$used" -le $((16 * MiB)) ] || fail "RAM used under pressure: $used (was $used_before)"
+shrinks=$(qvl_json 'j["pressure"]["shrinks"]')
+[ "$shrinks" -ge 4 ] || fail "shrinks: $shrinks"
+psi 0.00
+wait_for 'j["pressure"]["ram_target"] == 64 << 20' 12 ||
+	fail "target after relief: $(target), want 64 MiB"
+[ "$(qvl_json 'j["pressure"]["grows"]')" -ge 6 ] || fail "grows: $(qvl_json 'j["pressure"]["grows"]')"
+[ "$(qvl_json 'j["pressure"]["seconds"] > 3')" = True ] || fail "seconds under pressure: $(qvl_json 'j["pressure"]["seconds"]')"
+grep -q "^pressure: target" "$QVL_MNT/.qvl/stats" || fail "no pressure line in .qvl/stats"
+for i in 1 2 3 4 5; do
+	cmp -s "$QVL_TMP/f$i" "$QVL_MNT/f$i" || fail "f$i differs after pressure"
+done
+qvl_umount
+qvl_mount ram=64M
+for i in 1 2 3 4 5; do
+	cmp -s "$QVL_TMP/f$i" "$QVL_MNT/f$i" || fail "f$i differs after a remount"
+done
+qvl_umount
+qvl_done
