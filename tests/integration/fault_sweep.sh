@@ -62,7 +62,7 @@ sweep_one() {
 if [ "${QVL_FAULT_SWEEP:-}" = long ]; then
 	ns=$(seq 1 120)
 elif [[ $QVL_BUILD == *san* ]]; then
-	ns="1 40" # the sanitizers see each error path; rel sweeps wider
+	ns="1" # the sanitizers see each error path; rel sweeps wider
 else
 	ns="1 3 12 60"
 fi

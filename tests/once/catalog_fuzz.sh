@@ -3,13 +3,13 @@
 # one and several chunks, a sparse file, an empty one, a directory tree,
 # a symbolic and a hard link, xattrs and hints, a file in RAM only), then
 # fuzz the loader with it (tests/fuzz/fuzz_catalog.c: damaged rows and
-# bytes, each mounted in-process) for QVL_FUZZ_SECONDS (default 30).
+# bytes, each mounted in-process) for QVL_FUZZ_SECONDS (default 20).
 # Skips (77) without root/FUSE or without clang's libFuzzer.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 qvl_require_fuse
-secs=${QVL_FUZZ_SECONDS:-30}
+secs=${QVL_FUZZ_SECONDS:-20}
 command -v clang >/dev/null 2>&1 || qvl_skip "clang not installed: catalog fuzzing skipped"
 echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' >"$QVL_TMP/p.c"
 clang -fsanitize=fuzzer "$QVL_TMP/p.c" -o "$QVL_TMP/p" 2>/dev/null ||
