@@ -49,9 +49,25 @@ struct ttl_gone {
 	char *name;
 };
 
+/* Milliseconds since the epoch, saturated: utimensat() takes times far
+ * past what 64 bits of milliseconds hold. */
 static int64_t ms(struct timespec t)
 {
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	int64_t v;
+	if (__builtin_mul_overflow((int64_t)t.tv_sec, 1000, &v) ||
+	    __builtin_add_overflow(v, (int64_t)(t.tv_nsec / 1000000), &v))
+		return t.tv_sec < 0 ? INT64_MIN : INT64_MAX;
+	return v;
+}
+
+/* @now - @then in milliseconds, saturated (a time set far in the past or
+ * future must not overflow the comparison). */
+static int64_t since(int64_t now, int64_t then)
+{
+	int64_t d;
+	if (__builtin_sub_overflow(now, then, &d))
+		return now < then ? INT64_MIN : INT64_MAX;
+	return d;
 }
 
 /* Milliseconds since the epoch of the file's last use. */
@@ -75,7 +91,7 @@ void qvl_ttl_note(struct qvl_fs *fs, struct qvl_inode *in)
 		return;
 	struct timespec now;
 	qvl_now(&now);
-	if (ms(now) - ms(in->atime) >= TTL_NOTE_MS ||
+	if (since(ms(now), ms(in->atime)) >= TTL_NOTE_MS ||
 	    ms(now) < ms(in->atime)) {
 		in->atime = now;
 		qvl_persist_mark(fs, in);
@@ -172,7 +188,7 @@ static size_t turn(struct qvl_fs *fs, size_t *pos, int64_t now,
 				uint64_t ttl = in->hints.ttl;
 				if (!in->blob || !ttl)
 					continue;
-				int64_t idle = now - last_use(in);
+				int64_t idle = since(now, last_use(in));
 				if (idle >= (int64_t)ttl * 1000)
 					expire_name(fs, d, e, &g[ngone++]);
 				else if (idle >= (int64_t)ttl * 800)
