@@ -92,7 +92,7 @@ static void note_access(struct qvl_fs *fs, struct qvl_inode *in)
 	qvl_ttl_note(fs, in); /* a ttl counts from the last use, to the second */
 	qvl_now(&now);
 	if (in->atime.tv_sec <= in->mtime.tv_sec ||
-	    now.tv_sec - in->atime.tv_sec >= 24 * 3600) {
+	    in->atime.tv_sec <= now.tv_sec - 24 * 3600) { /* no overflow */
 		in->atime = now;
 		qvl_persist_mark(fs, in);
 	}
