@@ -197,6 +197,10 @@ int qvl_pressure_start(struct qvl_fs *fs)
 {
 	if (!fs->ram_min || fs->ram_min > fs->ram_budget)
 		fs->ram_min = fs->ram_budget / 4;
+	/* Below two chunks nothing can be fetched (the mount's own minimum). */
+	uint64_t floor = 2ull << fs->chunk_shift;
+	if (fs->ram_min < floor)
+		fs->ram_min = floor < fs->ram_budget ? floor : fs->ram_budget;
 	atomic_store(&fs->ram_target, fs->ram_budget);
 	if (pthread_create(&fs->pressure_thread, NULL, watcher, fs))
 		return -EAGAIN;

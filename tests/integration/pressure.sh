@@ -53,4 +53,9 @@ for i in 1 2 3 4 5; do
 	cmp -s "$QVL_TMP/f$i" "$QVL_MNT/f$i" || fail "f$i differs after a remount"
 done
 qvl_umount
+# The default floor (ram/4) is never below two chunks, the least the
+# tiers work with (an explicit ram_min= below it is refused).
+qvl_mount ram=4M
+eq "$(qvl_json 'j["pressure"]["ram_min"]')" $((2 << 20)) "ram_min below two chunks"
+qvl_umount
 qvl_done
