@@ -29,6 +29,7 @@ struct succ_entry {
 struct qvl_succ {
 	struct succ_entry **buckets;
 	size_t nbuckets, n;
+	size_t ndirty; /* entries with dirty set: a commit with none walks nothing */
 };
 
 static size_t bucket_of(const struct qvl_succ *s, uint64_t ino)
@@ -52,7 +53,7 @@ static int grow(struct qvl_succ *s)
 	struct succ_entry **nbk = calloc(nb, sizeof(*nbk));
 	if (!nbk)
 		return -ENOMEM;
-	struct qvl_succ t = { nbk, nb, s->n };
+	struct qvl_succ t = { nbk, nb, s->n, s->ndirty };
 	for (size_t i = 0; i < s->nbuckets; i++) {
 		for (struct succ_entry *e = s->buckets[i], *nx; e; e = nx) {
 			nx = e->next;
@@ -87,8 +88,16 @@ static struct succ_entry *get(struct qvl_tm *tm, uint64_t ino)
 	return e;
 }
 
+static void set_dirty(struct qvl_succ *s, struct succ_entry *e, int dirty)
+{
+	if (e->dirty != dirty)
+		s->ndirty += dirty ? 1 : (size_t)-1;
+	e->dirty = (uint8_t)dirty;
+}
+
 /* Count @succ after @e's file: its way, or the least counted one. */
-static void bump(struct succ_entry *e, uint64_t succ, uint32_t by)
+static void bump(struct qvl_succ *s, struct succ_entry *e, uint64_t succ,
+		 uint32_t by)
 {
 	unsigned w = 0;
 	for (unsigned i = 0; i < SUCC_WAYS; i++) {
@@ -104,14 +113,14 @@ static void bump(struct succ_entry *e, uint64_t succ, uint32_t by)
 found:
 	e->count[w] = e->count[w] > UINT32_MAX - by ? UINT32_MAX
 						    : e->count[w] + by;
-	e->dirty = 1;
+	set_dirty(s, e, 1);
 }
 
 void qvl_tm_succ_note(struct qvl_tm *tm, uint64_t prev, uint64_t next)
 {
 	struct succ_entry *e = prev && prev != next ? get(tm, prev) : NULL;
 	if (e)
-		bump(e, next, 1);
+		bump(tm->succ, e, next, 1);
 }
 
 void qvl_tm_succ_load(struct qvl_tm *tm, uint64_t ino, uint64_t succ,
@@ -119,8 +128,8 @@ void qvl_tm_succ_load(struct qvl_tm *tm, uint64_t ino, uint64_t succ,
 {
 	struct succ_entry *e = ino && succ && ino != succ ? get(tm, ino) : NULL;
 	if (e) {
-		bump(e, succ, count);
-		e->dirty = 0;
+		bump(tm->succ, e, succ, count);
+		set_dirty(tm->succ, e, 0); /* the catalog has it */
 	}
 }
 
@@ -148,7 +157,9 @@ int qvl_tm_succ_save(struct qvl_tm *tm,
 		     void *arg)
 {
 	struct qvl_succ *s = tm->succ;
-	for (size_t i = 0; s && i < s->nbuckets; i++) {
+	/* Every commit calls this (an fsync too): nothing to walk when
+	 * nothing was learned since the last one. */
+	for (size_t i = 0; s && s->ndirty && i < s->nbuckets; i++) {
 		for (struct succ_entry *e = s->buckets[i]; e; e = e->next) {
 			if (!e->dirty)
 				continue;
@@ -160,7 +171,7 @@ int qvl_tm_succ_save(struct qvl_tm *tm,
 				if (rc)
 					return rc;
 			}
-			e->dirty = 0;
+			set_dirty(s, e, 0);
 		}
 	}
 	return 0;

@@ -10,10 +10,8 @@ cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 qvl_require_fuse
 secs=${QVL_FUZZ_SECONDS:-20}
-command -v clang >/dev/null 2>&1 || qvl_skip "clang not installed: catalog fuzzing skipped"
-echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' >"$QVL_TMP/p.c"
-clang -fsanitize=fuzzer "$QVL_TMP/p.c" -o "$QVL_TMP/p" 2>/dev/null ||
-	qvl_skip "clang has no libFuzzer: catalog fuzzing skipped"
+. tests/fuzz/need_libfuzzer.sh
+need_libfuzzer "catalog fuzzing"
 make -s build/fuzz/fuzz_catalog || exit 1
 
 qvl_mount ram=2M,chunk=64K

@@ -5,16 +5,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 secs=${QVL_FUZZ_SECONDS:-30}
-if ! command -v clang >/dev/null 2>&1; then
-	echo "clang not installed: codec fuzzing skipped"; exit 77
-fi
+. tests/fuzz/need_libfuzzer.sh
+need_libfuzzer "codec fuzzing"
 probe=$(mktemp -d /tmp/qvl-fuzzprobe.XXXXXX)
 trap 'rm -rf "$probe"' EXIT
-echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' >"$probe/p.c"
-if ! clang -fsanitize=fuzzer "$probe/p.c" -o "$probe/p" 2>/dev/null; then
-	echo "clang has no libFuzzer: codec fuzzing skipped"; exit 77
-fi
-make -s fuzz-build || exit 1
+make -s build/fuzz/fuzz_codec_decode || exit 1 # its own target, not all four
 corpus="$probe/corpus"
 mkdir -p "$corpus"
 # The target also encodes each input and decodes a corrupted copy, so

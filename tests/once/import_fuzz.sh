@@ -8,15 +8,10 @@ set -u
 cd "$(dirname "$0")/../.."
 secs=${QVL_FUZZ_SECONDS:-10}
 PY=${QVL_PYTHON:-/usr/bin/python3}
-if ! command -v clang >/dev/null 2>&1; then
-	echo "clang not installed: import fuzzing skipped"; exit 77
-fi
+. tests/fuzz/need_libfuzzer.sh
+need_libfuzzer "import fuzzing"
 tmp=$(mktemp -d /tmp/qvl-importfuzz.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' >"$tmp/p.c"
-if ! clang -fsanitize=fuzzer "$tmp/p.c" -o "$tmp/p" 2>/dev/null; then
-	echo "clang has no libFuzzer: import fuzzing skipped"; exit 77
-fi
 make -s build/fuzz/fuzz_safetensors build/fuzz/fuzz_gguf || exit 1
 mkdir -p "$tmp/st" "$tmp/gguf" "$tmp/m"
 # Seeds: the smallest valid files by hand, then mkmodel's when it can run.
