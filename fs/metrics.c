@@ -175,6 +175,14 @@ static void render_tiering(FILE *f, struct qvl_fs *fs,
 		   "\n", t->raw_ghost_hits, t->z_ghost_hits);
 	single(f, "page_cache_drops_total", "counter",
 	       "Chunk ranges the kernel was asked to drop", t->pc_dropped);
+	single(f, "page_cache_loop_order", "gauge",
+	       "1 while the page cache keeps its oldest (a loop larger than RAM)",
+	       t->pc_loop);
+	family(f, "page_cache_reuse_total", "counter",
+	       "Chunks handed to the page cache again, by distance");
+	fprintf(f, "qvlmemfs_page_cache_reuse_total{distance=\"short\"} %" PRIu64
+		   "\nqvlmemfs_page_cache_reuse_total{distance=\"long\"} %"
+		   PRIu64 "\n", t->pc_short_reuse, t->pc_long_reuse);
 	single(f, "readahead_window_chunks", "gauge",
 	       "Readahead window now", t->ra_win);
 	single(f, "readahead_chunks_total", "counter",

@@ -98,6 +98,14 @@ static void note_access(struct qvl_fs *fs, struct qvl_inode *in)
 	}
 }
 
+/* An O_DIRECT file's reads and writes bypass the page cache (the kernel
+ * says so in the request's open flags): what they move is not charged to
+ * the budget as page cache. */
+static unsigned io_flags(const struct fuse_file_info *fi)
+{
+	return fi && (fi->flags & O_DIRECT) ? QVL_IO_UNCACHED : 0;
+}
+
 /* This thread's reply buffer, at least @n bytes (READs are at most
  * max_read, so it is allocated once per thread). */
 static char *read_buf(struct qvl_fs *fs, size_t n)
@@ -143,7 +151,8 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		if (fs->tm) /* metrics: did the data come from the store? */
 			qvl_tm_get_counters(fs->tm, &ts0);
 		if (buf)
-			err = -qvl_blob_read(in->blob, buf, n, (uint64_t)off);
+			err = -qvl_blob_read_flags(in->blob, buf, n,
+						   (uint64_t)off, io_flags(fi));
 		else
 			err = ENOMEM;
 		if (fs->tm) {
@@ -168,17 +177,19 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
  * write is all or nothing.
  */
 static int write_spilling(struct qvl_fs *fs, struct qvl_inode *in,
-			  const char *buf, size_t *size, uint64_t off)
+			  const char *buf, size_t *size, uint64_t off,
+			  unsigned flags)
 {
 	if (!fs->tm)
-		return -qvl_blob_write(in->blob, buf, *size, off);
+		return -qvl_blob_write_flags(in->blob, buf, *size, off, flags);
 	size_t chunk = (size_t)1 << fs->chunk_shift, done = 0;
 	while (done < *size) {
 		uint64_t at = off + done;
 		size_t n = chunk - (size_t)(at & (chunk - 1));
 		if (n > *size - done)
 			n = *size - done;
-		int rc = qvl_blob_write(in->blob, buf + done, n, at);
+		int rc = qvl_blob_write_flags(in->blob, buf + done, n, at,
+					      flags);
 		if (rc) {
 			if (!done)
 				return -rc;
@@ -195,7 +206,6 @@ static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 {
 	struct qvl_fs *fs = qvl_req_fs(req);
 	int err = 0;
-	(void)fi;
 
 	qvl_count(fs, QVL_OP_WRITE);
 	if (qvl_fs_rdonly(fs)) {
@@ -215,7 +225,8 @@ static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	if (!in || !in->blob) {
 		err = in ? EISDIR : ENOENT;
 	} else {
-		err = write_spilling(fs, in, buf, &size, (uint64_t)off);
+		err = write_spilling(fs, in, buf, &size, (uint64_t)off,
+				     io_flags(fi));
 		if (!err && (uint64_t)off + size > in->size)
 			qvl_inode_resize(fs, in, (uint64_t)off + size);
 		if (!err && size) {

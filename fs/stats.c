@@ -157,6 +157,10 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			human(s.tm.raw_target, e, sizeof(e)), s.tm.z_hits,
 			s.tm.z_stored, s.tm.z_evicted, s.tm.raw_ghost_hits,
 			s.tm.z_ghost_hits, s.tm.pc_dropped);
+		fprintf(f, "page cache order: %s  reuse short %" PRIu64
+			   " long %" PRIu64 "\n",
+			s.tm.pc_loop ? "loop" : "recency", s.tm.pc_short_reuse,
+			s.tm.pc_long_reuse);
 		fprintf(f, "readahead: window %" PRIu64 " chunks  fetched ahead %"
 			   PRIu64 "  left unread %" PRIu64 "\n",
 			s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted);
@@ -228,11 +232,15 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		   ",\"compressed_hits\":%" PRIu64 ",\"compressed_stored\":%"
 		   PRIu64 ",\"compressed_evicted\":%" PRIu64
 		   ",\"raw_ghost_hits\":%" PRIu64 ",\"compressed_ghost_hits\":%"
-		   PRIu64 ",\"page_cache_drops\":%" PRIu64 "},",
+		   PRIu64 ",\"page_cache_drops\":%" PRIu64
+		   ",\"page_cache_order\":\"%s\",\"page_cache_short_reuse\":%"
+		   PRIu64 ",\"page_cache_long_reuse\":%" PRIu64 "},",
 		s.tm.resident << fs->chunk_shift, s.tm.raw_keep, s.tm.z_bytes,
 		s.tm.z_frames, s.tm.z_lir, s.tm.z_hir, s.tm.pc_bytes,
 		s.tm.raw_target, s.tm.z_hits, s.tm.z_stored, s.tm.z_evicted,
-		s.tm.raw_ghost_hits, s.tm.z_ghost_hits, s.tm.pc_dropped);
+		s.tm.raw_ghost_hits, s.tm.z_ghost_hits, s.tm.pc_dropped,
+		s.tm.pc_loop ? "loop" : "recency", s.tm.pc_short_reuse,
+		s.tm.pc_long_reuse);
 	fprintf(f, "\"readahead\":{\"window\":%" PRIu64 ",\"chunks\":%" PRIu64
 		   ",\"wasted\":%" PRIu64 "},",
 		s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted);

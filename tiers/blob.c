@@ -294,6 +294,20 @@ static unsigned ra_window(const struct qvl_blob *b)
 	return b->tm->ra_win;
 }
 
+/* A chunk only on disk. */
+static int fetchable(const struct qvl_chunk *c)
+{
+	return c && !c->ram && c->disk_len;
+}
+
+/* A chunk to fetch before any read asks for it: only on disk, and none of
+ * it in the kernel's page cache (the page cache keeps part of a loop
+ * larger than RAM: a read of it never reaches us). */
+static int worth_ahead(const struct qvl_chunk *c)
+{
+	return fetchable(c) && !c->pc_bytes;
+}
+
 /* Fetch the chunks of [off, off+len) that are only on disk, with up to
  * TM_BATCH chunks after them as readahead. */
 static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
@@ -310,8 +324,9 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
 		 * window past the read's end: fetch it in one batch. */
 		uint64_t end = i, stop = last + ra_window(b);
 		while (end + 1 < b->nmap && end + 1 - i < TM_BATCH &&
-		       end + 1 <= stop && b->map[end + 1] &&
-		       !b->map[end + 1]->ram && b->map[end + 1]->disk_len)
+		       end + 1 <= stop &&
+		       (end + 1 <= last ? fetchable(b->map[end + 1])
+					: worth_ahead(b->map[end + 1])))
 			end++;
 		int rc = make_resident(b, i, end, 1, 0);
 		/* Readahead that did not fit, or a bad frame in it, is no
@@ -377,11 +392,9 @@ static void prefetch_next(struct qvl_blob *b)
 		want = room;
 	if (!want)
 		return;
-	struct qvl_chunk *c = n->map[0];
-	if (!c || c->ram || !c->disk_len)
+	if (!worth_ahead(n->map[0]))
 		return; /* a hole, or already here */
-	while (end + 1 < n->nmap && end + 1 < want && n->map[end + 1] &&
-	       !n->map[end + 1]->ram && n->map[end + 1]->disk_len)
+	while (end + 1 < n->nmap && end + 1 < want && worth_ahead(n->map[end + 1]))
 		end++;
 	if (make_resident(n, 0, end, 1, 0))
 		return;
@@ -403,8 +416,7 @@ static void read_ahead_of(struct qvl_blob *b, uint64_t last)
 {
 	uint64_t win = ra_window(b), i = last + 1, stop = last + win;
 	uint64_t room = room_chunks(b);
-	while (i <= stop && i < b->nmap &&
-	       (!b->map[i] || b->map[i]->ram || !b->map[i]->disk_len))
+	while (i <= stop && i < b->nmap && !worth_ahead(b->map[i]))
 		i++;
 	if (i > stop || i >= b->nmap || i - last - 1 > win / 2)
 		return;
@@ -412,8 +424,7 @@ static void read_ahead_of(struct qvl_blob *b, uint64_t last)
 		return;
 	uint64_t end = i;
 	while (end + 1 <= stop && end + 1 < b->nmap && end + 1 - i < TM_BATCH &&
-	       end + 1 - i < room && b->map[end + 1] &&
-	       !b->map[end + 1]->ram && b->map[end + 1]->disk_len)
+	       end + 1 - i < room && worth_ahead(b->map[end + 1]))
 		end++;
 	if (make_resident(b, i, end, 1, 0))
 		return; /* a hint: no room is no error */
@@ -458,6 +469,12 @@ static int read_through(struct qvl_blob *b, struct qvl_chunk *c, char *dst,
 
 int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
 {
+	return qvl_blob_read_flags(b, buf, len, off, 0);
+}
+
+int qvl_blob_read_flags(struct qvl_blob *b, void *buf, size_t len,
+			uint64_t off, unsigned flags)
+{
 	if (!len)
 		return 0;
 	const uint64_t off0 = off;
@@ -496,7 +513,8 @@ int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
 			if (b->tm) {
 				ahead_used |= c->ra != 0;
 				qvl_tm_ra_used(b->tm, c);
-				qvl_tm_pc_note(b->tm, c, in + n);
+				if (!(flags & QVL_IO_UNCACHED))
+					qvl_tm_pc_note(b->tm, c, in + n);
 			}
 		} else {
 			memset(dst, 0, n);
@@ -516,6 +534,12 @@ next:
 
 int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,
 		   uint64_t off)
+{
+	return qvl_blob_write_flags(b, buf, len, off, 0);
+}
+
+int qvl_blob_write_flags(struct qvl_blob *b, const void *buf, size_t len,
+			 uint64_t off, unsigned flags)
 {
 	if (!len)
 		return 0;
@@ -540,7 +564,8 @@ int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,
 		c->ref = 1;
 		if (b->tm) {
 			qvl_tm_z_drop(b->tm, c); /* its frame is old now */
-			qvl_tm_pc_note(b->tm, c, in + n);
+			if (!(flags & QVL_IO_UNCACHED))
+				qvl_tm_pc_note(b->tm, c, in + n);
 		}
 		src += n;
 		off += n;

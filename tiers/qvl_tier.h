@@ -137,6 +137,16 @@ void qvl_blob_destroy(struct qvl_blob *blob);
  */
 int qvl_blob_read(struct qvl_blob *blob, void *buf, size_t len, uint64_t off);
 
+/* The bytes of this read or write will not be in the kernel's page cache
+ * (an O_DIRECT file): they are not charged to the budget as page cache. */
+#define QVL_IO_UNCACHED 1u
+
+/* qvl_blob_read() and qvl_blob_write() with QVL_IO_* @flags. */
+int qvl_blob_read_flags(struct qvl_blob *blob, void *buf, size_t len,
+			uint64_t off, unsigned flags);
+int qvl_blob_write_flags(struct qvl_blob *blob, const void *buf, size_t len,
+			 uint64_t off, unsigned flags);
+
 /*
  * qvl_blob_write() - copy @len bytes from @buf to @off.  All or nothing:
  * every chunk the write needs is allocated first, so on -ENOSPC (budget),
@@ -238,6 +248,11 @@ struct qvl_tm_stats {
 	/* The page cache we handed out, charged to the budget. */
 	uint64_t pc_bytes;   /* now */
 	uint64_t pc_dropped; /* chunk ranges we had the kernel drop */
+	/* Chunks handed to the page cache again: soon enough that a
+	 * recency order would have kept them (short), or not (long: a loop
+	 * larger than RAM); and the order in use now (1: loop, the newest
+	 * past a guard leaves first). */
+	uint64_t pc_short_reuse, pc_long_reuse, pc_loop;
 	/* The split: raw side (daemon raw + page cache) vs compressed. */
 	uint64_t raw_target, raw_keep;
 	uint64_t raw_ghost_hits, z_ghost_hits;

@@ -115,6 +115,7 @@ void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st)
 	st->z_lir = tm->lirs.nlir;
 	st->z_hir = tm->lirs.nhir;
 	st->pc_bytes = tm->pc_bytes;
+	st->pc_loop = tm->pc_loop;
 	st->ra_win = tm->ra_win;
 	st->raw_target = tm->raw_target;
 	st->raw_keep = tm->raw_keep;

@@ -38,6 +38,9 @@ struct qvl_chunk {
 	 * after is a ghost hit that moves the split between them. */
 	uint64_t raw_gone, z_gone;
 	uint32_t pc_bytes;  /* bytes of it handed to the page cache */
+	/* tm->pc_clock when it was last handed to the page cache (0: never):
+	 * how far apart two handings are says what kind of reuse it sees. */
+	uint64_t pc_at;
 	uint64_t wepoch;    /* tm epoch in which the last frame was written */
 	uint32_t disk_len;  /* latest frame's length on disk, 0 = none */
 	uint8_t disk_slot;  /* the slot holding that frame */
@@ -92,6 +95,13 @@ struct qvl_tm {
 	uint64_t nz, zbytes;   /* frames in RAM: count, pool bytes */
 	struct qvl_chunk *pc_first, *pc_last; /* page-cache FIFO, oldest first */
 	uint64_t pc_bytes;     /* charged to the pool */
+	/* Which end of the page-cache list leaves first (tm_room.c): the
+	 * bytes ever handed, the evidence for a loop, the mode it gives, and
+	 * a count of drops in loop mode (every PC_ROTATE-th takes the oldest). */
+	uint64_t pc_clock;
+	int pc_score;
+	uint8_t pc_loop;
+	unsigned pc_rotate;
 	uint64_t raw_keep;     /* daemon raw chunks' soft share, bytes */
 	uint64_t raw_target;   /* raw side (daemon raw + page cache), bytes */
 	uint64_t raw_min, raw_max;

@@ -15,6 +15,7 @@
 #   -r REPS    repetitions, interleaved A B C; the table holds medians
 #              (default 3)
 #   -B BUILD   build directory holding qvlmemfs (default build/rel)
+#   -S FILE    append the mount's .qvl/stats after each B run to FILE
 #   --write-doc  also replace the "## Streaming a model larger than memory"
 #              section of docs/BENCHMARKS.md with the table
 #
@@ -30,7 +31,7 @@
 set -u
 set -o pipefail
 
-DIR=/var/tmp LIMIT=1024 MODEL= REPS=3 BUILD=build/rel WRITE_DOC=0
+DIR=/var/tmp LIMIT=1024 MODEL= REPS=3 BUILD=build/rel WRITE_DOC=0 STATS=
 ARGS=("$@")
 usage() { sed -n '2,/^set -u/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
 	-M) MODEL=$2; shift ;;
 	-r) REPS=$2; shift ;;
 	-B) BUILD=$2; shift ;;
+	-S) STATS=$2; shift ;;
 	--write-doc) WRITE_DOC=1 ;;
 	-h|--help) usage 0 ;;
 	*) echo "stream_bench.sh: unknown option $1" >&2; usage 2 ;;
@@ -157,6 +159,7 @@ run_B() {
 	sh -c "echo \$\$ >$g/cgroup.procs; exec $PY $W/reader.py $MNT" >"$W/b.out" ||
 		echo 0 >"$W/b.out"
 	local js; js=$(cat "$MNT/.qvl/stats.json")
+	[ -n "$STATS" ] && cat "$MNT/.qvl/stats" >>"$STATS"
 	B_ZHITS+=("$(echo "$js" | $PY -c 'import json,sys; print(json.load(sys.stdin)["ram_split"]["compressed_hits"])')")
 	B_FETCH+=("$(echo "$js" | $PY -c 'import json,sys; print(json.load(sys.stdin)["tiering"]["fetched"])')")
 	fusermount3 -u "$MNT"

@@ -5,7 +5,8 @@
 # Reads bypass the page cache (O_DIRECT) so each one reaches the daemon:
 # a file read while in RAM is raw_ram; files sent to the store with
 # user.qvl.tier=nvme and read back are store; compressible ones read again
-# under a 16 MiB budget find some frames still in the compressed RAM tier.
+# under a 16 MiB budget, without readahead, find some frames still in the
+# compressed RAM tier.
 # The parser must also refuse broken variants of the same text.
 cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
@@ -23,7 +24,12 @@ head -c $((2 << 20)) /dev/urandom >"$QVL_MNT/hot"
 dd if="$QVL_MNT/hot" of=/dev/null bs=128k iflag=direct status=none ||
 	fail "reading hot"
 for i in 0 1 2; do cat "$QVL_TMP/l$i" >"$QVL_MNT/l$i"; done
-for i in 0 1 2; do setfattr -n user.qvl.tier -v nvme "$QVL_MNT/l$i"; done
+# Without readahead (advice random) each READ fetches its own chunk: the
+# frames it leaves in RAM are what the next pass can decode from RAM.
+for i in 0 1 2; do
+	setfattr -n user.qvl.tier -v nvme "$QVL_MNT/l$i"
+	setfattr -n user.qvl.advice -v random "$QVL_MNT/l$i"
+done
 for pass in 1 2 3; do
 	for i in 0 1 2; do
 		dd if="$QVL_MNT/l$i" of=/dev/null bs=1M iflag=direct status=none ||
