@@ -395,7 +395,8 @@ static int pc_drop_oldest(struct qvl_tm *tm)
 
 /* Loop mode: the newest range handed out more than a guard ago (what the
  * reader may still be working through: an eighth of the raw side, 4 to
- * PC_GUARD chunks), of a file other than the one read last. */
+ * PC_GUARD chunks), of a file other than the one read last unless that
+ * file is large. */
 static int pc_drop_newest(struct qvl_tm *tm)
 {
 	uint64_t chunk = chunk_size(tm), guard = tm->raw_target / 8;
@@ -405,9 +406,11 @@ static int pc_drop_newest(struct qvl_tm *tm)
 		guard = PC_GUARD * chunk;
 	for (struct qvl_chunk *c = tm->pc_last; c; c = c->pcprev) {
 		/* The file being read may be read again before the reader
-		 * moves on (a second look at a tensor just summed). */
+		 * moves on (a second look at a tensor just summed), unless it
+		 * is much of the loop itself (one file holding the model). */
 		if (tm->pc_clock - c->pc_at < guard || !pc_may_drop(tm, c) ||
-		    c->blob->ino == tm->last_ino)
+		    (c->blob->ino == tm->last_ino &&
+		     c->blob->nmap * c->blob->chunk <= tm->raw_target / 4))
 			continue;
 		qvl_tm_pc_drop(tm, c);
 		return 1;

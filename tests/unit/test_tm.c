@@ -27,6 +27,7 @@
 #define BUDGET_CHUNKS 16
 #define NBLOB 4
 #define MAXSZ (48 * CHUNK)
+#define KC_CHUNKS 256 /* chunks per blob the stand-in page cache tracks */
 
 static uint64_t rng_state = 7;
 
@@ -84,7 +85,22 @@ struct env {
 	unsigned io_errors;
 	uint64_t err_ino, err_idx;
 	int err;
+	/* A stand-in for the kernel's page cache: chunks of each blob it
+	 * holds (set when a read or write hands them out, cleared when the
+	 * tier manager drops them). */
+	uint8_t kc[NBLOB][KC_CHUNKS];
 };
+
+static void on_evicted(void *arg, uint64_t ino, uint64_t off, uint64_t len)
+{
+	struct env *e = arg;
+	if (ino < 1 || ino > NBLOB)
+		return;
+	for (uint64_t i = off >> SHIFT; i < (off + len + CHUNK - 1) >> SHIFT &&
+					i < KC_CHUNKS;
+	     i++)
+		e->kc[ino - 1][i] = 0;
+}
 
 static void on_io_error(void *arg, uint64_t ino, uint64_t idx, int err)
 {
@@ -121,7 +137,7 @@ static int env_open(struct env *e)
 	struct qvl_tm_config tc = {
 		.pool = e->pool, .nvme = e->nvme, .cat = e->cat,
 		.chunk_shift = SHIFT, .workers = workers,
-		.io_error = on_io_error, .arg = e,
+		.io_error = on_io_error, .evicted = on_evicted, .arg = e,
 	};
 	if (!rc)
 		rc = qvl_tm_create(&tc, &e->tm);
@@ -535,6 +551,89 @@ static void t_pinned(void)
 	env_free(&e);
 }
 
+/* Chunk @i of blob @k as a program reading through the page cache sees it:
+ * a kernel hit (1) or a read that reaches the tier manager (0), whose
+ * bytes must be @want's. */
+static int kread(struct env *e, unsigned k, uint64_t i, const unsigned char *want)
+{
+	static unsigned char got[CHUNK];
+	if (e->kc[k][i])
+		return 1;
+	QVL_CHECK_EQ(qvl_blob_read(e->b[k], got, CHUNK, i * CHUNK), 0);
+	QVL_CHECK(!memcmp(got, want + i * CHUNK, CHUNK));
+	e->kc[k][i] = 1;
+	check_budget(e);
+	return 0;
+}
+
+/* Blob @k holds @n chunks of @p, on disk only, out of the page cache. */
+static void kput(struct env *e, unsigned k, const unsigned char *p, unsigned n)
+{
+	QVL_CHECK_EQ(write_big(e->b[k], p, (size_t)n * CHUNK), 0);
+	QVL_CHECK_EQ(qvl_blob_evict(e->b[k]), 0);
+}
+
+/*
+ * The page cache on a loop larger than RAM, hits being the kernel's (the
+ * tier manager never sees them): a loop of 2x the budget keeps a part of
+ * itself for the passes after (optimal: about budget/loop), where a
+ * recency order keeps nothing; a hot set stays while a scan runs past it;
+ * and a working set that replaces another takes the page cache over.
+ */
+static void t_kernel_loop(void)
+{
+	enum { B = 64, L = 2 * B };
+	struct env e;
+	unsigned char *p = malloc((size_t)KC_CHUNKS * CHUNK);
+	struct qvl_tm_stats st;
+	QVL_CHECK_EQ(env_new(&e, B), 0);
+	fill(p, (size_t)KC_CHUNKS * CHUNK);
+	kput(&e, 0, p, L);
+	unsigned hits[6] = { 0 };
+	for (unsigned pass = 0; pass < 6; pass++)
+		for (uint64_t i = 0; i < L; i++)
+			hits[pass] += (unsigned)kread(&e, 0, i, p);
+	fprintf(stderr, "    loop %u chunks in %u: kernel hits per pass", L, B);
+	for (unsigned pass = 0; pass < 6; pass++)
+		fprintf(stderr, " %u", hits[pass]);
+	fprintf(stderr, " (optimal about %u)\n", B);
+	for (unsigned pass = 2; pass < 6; pass++)
+		QVL_CHECK(hits[pass] >= L / 4);
+	qvl_tm_get_stats(e.tm, &st);
+	QVL_CHECK_EQ(st.pc_loop, 1);
+	QVL_CHECK(st.pc_long_reuse > 0);
+
+	/* A hot set of 8 chunks read between every 4 of a scan of 200. */
+	kput(&e, 1, p, 8);
+	kput(&e, 2, p, 200);
+	unsigned hot = 0, hot_reads = 0;
+	for (uint64_t s = 0; s < 200; s += 4) {
+		for (uint64_t i = 0; i < 8; i++, hot_reads++)
+			hot += (unsigned)kread(&e, 1, i, p);
+		for (uint64_t i = s; i < s + 4; i++)
+			kread(&e, 2, i, p);
+	}
+	fprintf(stderr, "    hot set with a scan: %u of %u hot reads hit\n",
+		hot, hot_reads);
+	QVL_CHECK(hot * 10 >= hot_reads * 9);
+
+	/* Working set A (40 chunks) five times, then B (40 others). */
+	kput(&e, 3, p, 80);
+	for (unsigned r = 0; r < 5; r++)
+		for (uint64_t i = 0; i < 40; i++)
+			kread(&e, 3, i, p);
+	unsigned late = 0;
+	for (unsigned r = 0; r < 8; r++)
+		for (uint64_t i = 40; i < 80; i++)
+			late += r >= 4 ? (unsigned)kread(&e, 3, i, p)
+				       : (kread(&e, 3, i, p), 0);
+	fprintf(stderr, "    a new working set: %u of 160 reads hit once it "
+			"settled\n", late);
+	QVL_CHECK(late >= 150);
+	free(p);
+	env_free(&e);
+}
+
 int main(void)
 {
 	static const unsigned crews[] = { 0, 3 };
@@ -548,6 +647,7 @@ int main(void)
 		QVL_RUN(t_no_store);
 		QVL_RUN(t_droppable);
 		QVL_RUN(t_pinned);
+		QVL_RUN(t_kernel_loop);
 	}
 	return QVL_TEST_EXIT();
 }
