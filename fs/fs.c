@@ -94,7 +94,7 @@ int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
 			.workers = qvl_tm_default_workers(),
 			.evicted = on_evicted,
 			.io_error = on_io_error, .blob_of = on_blob_of,
-			.arg = fs,
+			.arg = fs, .lock = &fs->lock,
 		};
 		rc = qvl_tm_create(&tc, &fs->tm);
 		if (rc)

@@ -132,6 +132,7 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct timespec t0;
 	struct qvl_tm_stats ts0, ts1;
 	enum qvl_read_src src = QVL_READ_RAW_RAM;
+	struct qvl_ahead ah = { .blob = NULL };
 
 	qvl_count(fs, QVL_OP_READ);
 	if (qvl_is_ctl(ino)) {
@@ -151,8 +152,9 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		if (fs->tm) /* metrics: did the data come from the store? */
 			qvl_tm_get_counters(fs->tm, &ts0);
 		if (buf)
-			err = -qvl_blob_read_flags(in->blob, buf, n,
-						   (uint64_t)off, io_flags(fi));
+			err = -qvl_blob_read_ahead(in->blob, buf, n,
+						   (uint64_t)off, io_flags(fi),
+						   &ah);
 		else
 			err = ENOMEM;
 		if (fs->tm) {
@@ -166,6 +168,14 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_buf(req, buf, n);
+	/* The reader has its bytes: what comes after them is read and
+	 * decoded now, without the lock (tiers/ahead.c). */
+	if (ah.blob) {
+		qvl_tm_ahead_run(fs->tm, &ah);
+		pthread_mutex_lock(&fs->lock);
+		qvl_tm_ahead_land(fs->tm, &ah);
+		pthread_mutex_unlock(&fs->lock);
+	}
 }
 
 /*

@@ -162,8 +162,12 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			s.tm.pc_loop ? "loop" : "recency", s.tm.pc_short_reuse,
 			s.tm.pc_long_reuse);
 		fprintf(f, "readahead: window %" PRIu64 " chunks  fetched ahead %"
-			   PRIu64 "  left unread %" PRIu64 "\n",
-			s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted);
+			   PRIu64 "  left unread %" PRIu64 "  off the lock: batches %"
+			   PRIu64 " landed %" PRIu64 " given up %" PRIu64
+			   " reads that waited %" PRIu64 "\n",
+			s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted,
+			s.tm.ahead_batches, s.tm.ahead_landed,
+			s.tm.ahead_dropped, s.tm.ahead_waits);
 		fprintf(f, "prefetch of the next file: chunks %" PRIu64
 			   "  used %" PRIu64 "  left unread %" PRIu64
 			   "  reads %" PRIu64 " (waited for the store %" PRIu64
@@ -242,8 +246,11 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		s.tm.pc_loop ? "loop" : "recency", s.tm.pc_short_reuse,
 		s.tm.pc_long_reuse);
 	fprintf(f, "\"readahead\":{\"window\":%" PRIu64 ",\"chunks\":%" PRIu64
-		   ",\"wasted\":%" PRIu64 "},",
-		s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted);
+		   ",\"wasted\":%" PRIu64 ",\"async_batches\":%" PRIu64
+		   ",\"async_landed\":%" PRIu64 ",\"async_given_up\":%" PRIu64
+		   ",\"reads_waited_async\":%" PRIu64 "},",
+		s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted, s.tm.ahead_batches,
+		s.tm.ahead_landed, s.tm.ahead_dropped, s.tm.ahead_waits);
 	fprintf(f, "\"prefetch\":{\"chunks\":%" PRIu64 ",\"used\":%" PRIu64
 		   ",\"wasted\":%" PRIu64 ",\"reads\":%" PRIu64
 		   ",\"reads_waited\":%" PRIu64 ",\"files_known\":%" PRIu64 "},",

@@ -91,7 +91,10 @@ static void chunk_drop(struct qvl_blob *b, uint64_t idx)
 		if (b->tm && b->tm->cfg.nvme)
 			qvl_tm_forget_frame(b->tm, c);
 	}
-	free(c);
+	if (c->busy)
+		c->orphan = 1; /* its readahead lands on nothing, frees it */
+	else
+		free(c);
 	b->map[idx] = NULL;
 }
 
@@ -105,11 +108,20 @@ void qvl_blob_destroy(struct qvl_blob *blob)
 			qvl_blob_ram_free(blob, c);
 			if (blob->tm)
 				qvl_tm_chunk_forget(blob->tm, c);
-			free(c);
+			if (c->busy)
+				c->orphan = 1;
+			else
+				free(c);
 		}
 	}
 	free(blob->map);
-	free(blob);
+	blob->map = NULL;
+	blob->nmap = 0;
+	/* A readahead in flight still names the blob: its landing frees it. */
+	if (blob->inflight)
+		blob->dead = 1;
+	else
+		free(blob);
 }
 
 void qvl_blob_forget_store(struct qvl_blob *b)
@@ -125,6 +137,7 @@ void qvl_blob_forget_store(struct qvl_blob *b)
 		if (b->map[i]) {
 			qvl_tm_z_drop(b->tm, b->map[i]);
 			b->map[i]->disk_len = 0;
+			qvl_chunk_changed(b->map[i]);
 		}
 	b->on_disk = 0;
 	b->disk_bytes = 0;
@@ -160,8 +173,9 @@ static struct qvl_chunk *chunk_get(struct qvl_blob *b, uint64_t idx)
 }
 
 /* Give chunk @c the fresh slot @ram and put it on the clock ring. */
-static void ram_install(struct qvl_blob *b, struct qvl_chunk *c, void *ram)
+void qvl_blob_ram_install(struct qvl_blob *b, struct qvl_chunk *c, void *ram)
 {
+	qvl_chunk_changed(c);
 	c->ram = ram;
 	c->ref = 1;
 	b->resident++;
@@ -243,7 +257,7 @@ static int make_resident(struct qvl_blob *b, uint64_t first, uint64_t last,
 			goto out_undo;
 		}
 		inst[k] = c;
-		ram_install(b, c, fresh[k++]);
+		qvl_blob_ram_install(b, c, fresh[k++]);
 		c->hold = 1;
 		int whole = i >= whole_first && i < whole_end;
 		if (c->disk_len && !whole)
@@ -285,7 +299,7 @@ static int check_range(uint64_t off, uint64_t len)
 
 /* Chunks of readahead past a read's end: what the file's advice says, or
  * the window the tier manager has learned. */
-static unsigned ra_window(const struct qvl_blob *b)
+unsigned qvl_blob_ra_window(const struct qvl_blob *b)
 {
 	if (b->flags & QVL_BLOB_RANDOM)
 		return 0;
@@ -300,20 +314,23 @@ static int fetchable(const struct qvl_chunk *c)
 	return c && !c->ram && c->disk_len;
 }
 
-/* A chunk to fetch before any read asks for it: only on disk, and none of
- * it in the kernel's page cache (the page cache keeps part of a loop
- * larger than RAM: a read of it never reaches us). */
-static int worth_ahead(const struct qvl_chunk *c)
-{
-	return fetchable(c) && !c->pc_bytes;
-}
 
 /* Fetch the chunks of [off, off+len) that are only on disk, with up to
- * TM_BATCH chunks after them as readahead. */
-static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
+ * TM_BATCH chunks after them as readahead -- unless @ah, where the
+ * readahead is planned after the copy and run without the lock, and a
+ * chunk of the read in flight is waited for (-EAGAIN: look again). */
+static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
+			  struct qvl_ahead *ah)
 {
 	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
 	uint64_t fetched = b->tm->st.fetched;
+	for (uint64_t i = first; ah && i <= last && i < b->nmap; i++) {
+		if (b->map[i] && b->map[i]->busy) {
+			b->tm->st.ahead_waits++;
+			pthread_cond_wait(&b->tm->landed, b->tm->cfg.lock);
+			return -EAGAIN;
+		}
+	}
 	for (uint64_t i = first; i <= last && i < b->nmap; i++) {
 		struct qvl_chunk *c = b->map[i];
 		if (c && c->lost)
@@ -322,11 +339,11 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
 			continue;
 		/* A run of disk-only chunks from i, up to the readahead
 		 * window past the read's end: fetch it in one batch. */
-		uint64_t end = i, stop = last + ra_window(b);
+		uint64_t end = i, stop = last + (ah ? 0 : qvl_blob_ra_window(b));
 		while (end + 1 < b->nmap && end + 1 - i < TM_BATCH &&
 		       end + 1 <= stop &&
 		       (end + 1 <= last ? fetchable(b->map[end + 1])
-					: worth_ahead(b->map[end + 1])))
+					: qvl_chunk_worth_ahead(b->map[end + 1])))
 			end++;
 		int rc = make_resident(b, i, end, 1, 0);
 		/* Readahead that did not fit, or a bad frame in it, is no
@@ -361,7 +378,7 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len)
  * tier's expense past stream_loop.sh's memory bound); on a cold pass, or
  * a loop that fits, it hides the waits.
  */
-static uint64_t room_chunks(const struct qvl_blob *b)
+uint64_t qvl_blob_room_chunks(const struct qvl_blob *b)
 {
 	int64_t avail = qvl_pool_avail(b->pool);
 	return avail > (int64_t)b->chunk ? ((uint64_t)avail - b->chunk) >> b->shift
@@ -387,14 +404,14 @@ static void prefetch_next(struct qvl_blob *b)
 	/* The head, as much as a first read's readahead would fetch, into
 	 * free room only (room_chunks): the first reads find their bytes
 	 * here, and their use of them reads further ahead (read_ahead_of). */
-	uint64_t want = ra_window(n) + 1, end = 0, room = room_chunks(b);
+	uint64_t want = qvl_blob_ra_window(n) + 1, end = 0, room = qvl_blob_room_chunks(b);
 	if (want > room)
 		want = room;
 	if (!want)
 		return;
-	if (!worth_ahead(n->map[0]))
+	if (!qvl_chunk_worth_ahead(n->map[0]))
 		return; /* a hole, or already here */
-	while (end + 1 < n->nmap && end + 1 < want && worth_ahead(n->map[end + 1]))
+	while (end + 1 < n->nmap && end + 1 < want && qvl_chunk_worth_ahead(n->map[end + 1]))
 		end++;
 	if (make_resident(n, 0, end, 1, 0))
 		return;
@@ -414,9 +431,9 @@ static void prefetch_next(struct qvl_blob *b)
  */
 static void read_ahead_of(struct qvl_blob *b, uint64_t last)
 {
-	uint64_t win = ra_window(b), i = last + 1, stop = last + win;
-	uint64_t room = room_chunks(b);
-	while (i <= stop && i < b->nmap && !worth_ahead(b->map[i]))
+	uint64_t win = qvl_blob_ra_window(b), i = last + 1, stop = last + win;
+	uint64_t room = qvl_blob_room_chunks(b);
+	while (i <= stop && i < b->nmap && !qvl_chunk_worth_ahead(b->map[i]))
 		i++;
 	if (i > stop || i >= b->nmap || i - last - 1 > win / 2)
 		return;
@@ -424,7 +441,7 @@ static void read_ahead_of(struct qvl_blob *b, uint64_t last)
 		return;
 	uint64_t end = i;
 	while (end + 1 <= stop && end + 1 < b->nmap && end + 1 - i < TM_BATCH &&
-	       end + 1 - i < room && worth_ahead(b->map[end + 1]))
+	       end + 1 - i < room && qvl_chunk_worth_ahead(b->map[end + 1]))
 		end++;
 	if (make_resident(b, i, end, 1, 0))
 		return; /* a hint: no room is no error */
@@ -439,7 +456,7 @@ static void read_ahead_of(struct qvl_blob *b, uint64_t last)
  * further ahead when it used what was read ahead (@ahead_used), and
  * prefetch the next file's head near this one's end. */
 static void note_read(struct qvl_blob *b, uint64_t off, size_t len,
-		      int ahead_used)
+		      int ahead_used, struct qvl_ahead *ah)
 {
 	struct qvl_tm *tm = b->tm;
 	tm->st.reads++;
@@ -447,10 +464,14 @@ static void note_read(struct qvl_blob *b, uint64_t off, size_t len,
 		qvl_tm_succ_note(tm, tm->last_ino, b->ino);
 	tm->last_ino = b->ino;
 	uint64_t last = (off + len - 1) >> b->shift;
-	if (ahead_used && ra_window(b))
+	if (ah) {
+		qvl_tm_ahead_plan(b, last, ah);
+		return;
+	}
+	if (ahead_used && qvl_blob_ra_window(b))
 		read_ahead_of(b, last);
 	if (b->nmap && !(b->flags & QVL_BLOB_RANDOM) &&
-	    last + ra_window(b) + 1 >= b->nmap)
+	    last + qvl_blob_ra_window(b) + 1 >= b->nmap)
 		prefetch_next(b);
 }
 
@@ -475,13 +496,27 @@ int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
 int qvl_blob_read_flags(struct qvl_blob *b, void *buf, size_t len,
 			uint64_t off, unsigned flags)
 {
+	return qvl_blob_read_ahead(b, buf, len, off, flags, NULL);
+}
+
+int qvl_blob_read_ahead(struct qvl_blob *b, void *buf, size_t len,
+			uint64_t off, unsigned flags, struct qvl_ahead *ah)
+{
+	if (ah) {
+		ah->blob = NULL;
+		ah->n = 0;
+		if (!b->tm || !b->tm->cfg.lock || !b->tm->abounce)
+			ah = NULL; /* all of it in here, then */
+	}
 	if (!len)
 		return 0;
 	const uint64_t off0 = off;
 	const size_t len0 = len;
 	int ahead_used = 0;
 	if (b->tm && (b->on_disk || b->flags & QVL_BLOB_DROPPABLE)) {
-		int rc = fetch_for_read(b, off, len);
+		int rc;
+		while ((rc = fetch_for_read(b, off, len, ah)) == -EAGAIN)
+			;
 		if (rc)
 			return rc;
 	}
@@ -526,7 +561,7 @@ next:
 	}
 	if (b->tm) {
 		/* After the copy: the prefetch may evict what it came from. */
-		note_read(b, off0, len0, ahead_used);
+		note_read(b, off0, len0, ahead_used, ah);
 		qvl_tm_settle(b->tm);
 	}
 	return 0;
@@ -670,6 +705,7 @@ int qvl_blob_attach_frame(struct qvl_blob *b, uint64_t idx, uint32_t slot,
 	}
 	c->disk_slot = (uint8_t)slot;
 	c->disk_len = len;
+	qvl_chunk_changed(c);
 	c->wepoch = 0; /* committed before this mount (epochs start at 1) */
 	c->cslot_before = -1;
 	b->on_disk++;
@@ -723,7 +759,7 @@ int qvl_blob_load(struct qvl_blob *b, uint64_t size)
 {
 	if (!size || !b->on_disk)
 		return 0;
-	int rc = fetch_for_read(b, 0, size);
+	int rc = fetch_for_read(b, 0, size, NULL);
 	if (rc)
 		return rc;
 	/* fetch_for_read() leaves what does not fit on disk. */

@@ -16,6 +16,7 @@
 #ifndef QVL_TIER_H
 #define QVL_TIER_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -137,6 +138,33 @@ void qvl_blob_destroy(struct qvl_blob *blob);
  */
 int qvl_blob_read(struct qvl_blob *blob, void *buf, size_t len, uint64_t off);
 
+/*
+ * Readahead run without the caller's lock (tiers/ahead.c).  A read through
+ * qvl_blob_read_ahead() fetches only what it needs itself, and plans the
+ * chunks after it into @ah: given RAM now and marked in flight.  The
+ * caller then drops its lock, replies, and calls qvl_tm_ahead_run() (the
+ * disk reads and the decoding, on the crew), then qvl_tm_ahead_land()
+ * with the lock held again (the chunks become resident, or are given up
+ * if anything changed them meanwhile).  A read that needs a chunk in
+ * flight waits for it, releasing the lock meanwhile.  Needs cfg.lock.
+ */
+#define QVL_AHEAD_MAX 16
+struct qvl_chunk;
+struct qvl_tm;
+struct qvl_ahead {
+	struct qvl_blob *blob; /* NULL: nothing planned */
+	unsigned n;
+	int next_file; /* the head of the file predicted next (succ.c) */
+	uint64_t ino;
+	size_t chunk;
+	struct qvl_chunk *c[QVL_AHEAD_MAX];
+	void *ram[QVL_AHEAD_MAX];
+	uint32_t gen[QVL_AHEAD_MAX]; /* the chunk's, when planned */
+	uint64_t idx[QVL_AHEAD_MAX];
+	uint32_t slot[QVL_AHEAD_MAX], len[QVL_AHEAD_MAX];
+	int rc[QVL_AHEAD_MAX];
+};
+
 /* The bytes of this read or write will not be in the kernel's page cache
  * (an O_DIRECT file): they are not charged to the budget as page cache. */
 #define QVL_IO_UNCACHED 1u
@@ -146,6 +174,13 @@ int qvl_blob_read_flags(struct qvl_blob *blob, void *buf, size_t len,
 			uint64_t off, unsigned flags);
 int qvl_blob_write_flags(struct qvl_blob *blob, const void *buf, size_t len,
 			 uint64_t off, unsigned flags);
+/* qvl_blob_read_flags(), with readahead planned into @ah (see above). */
+int qvl_blob_read_ahead(struct qvl_blob *blob, void *buf, size_t len,
+			uint64_t off, unsigned flags, struct qvl_ahead *ah);
+/* Without the caller's lock: read and decode what @ah planned. */
+void qvl_tm_ahead_run(struct qvl_tm *tm, struct qvl_ahead *ah);
+/* With it again: what was read becomes resident; @ah is empty after. */
+void qvl_tm_ahead_land(struct qvl_tm *tm, struct qvl_ahead *ah);
 
 /*
  * qvl_blob_write() - copy @len bytes from @buf to @off.  All or nothing:
@@ -224,6 +259,10 @@ struct qvl_tm_config {
 	/* The blob of file @ino, or NULL (cross-file prefetch). */
 	struct qvl_blob *(*blob_of)(void *arg, uint64_t ino);
 	void *arg;
+	/* The caller's lock every call into the manager holds.  With it,
+	 * readahead can run without it (qvl_blob_read_ahead()); NULL: all
+	 * work is done inside the calls. */
+	pthread_mutex_t *lock;
 };
 
 struct qvl_tm_stats {
@@ -259,6 +298,10 @@ struct qvl_tm_stats {
 	/* Readahead: chunks fetched ahead of reads, those that left RAM
 	 * before any read used them, and the window now (chunks). */
 	uint64_t ra_chunks, ra_wasted, ra_win;
+	/* Readahead run without the lock: batches, chunks that landed,
+	 * chunks given up (changed or failed meanwhile), reads that waited
+	 * for a chunk in flight. */
+	uint64_t ahead_batches, ahead_landed, ahead_dropped, ahead_waits;
 	/* Cross-file prefetch: chunks fetched as the head of the file
 	 * predicted next, those a read then used, those that left RAM unread;
 	 * reads, and those that waited for the store for their own bytes;

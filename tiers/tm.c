@@ -41,6 +41,12 @@ static int workers_create(struct qvl_tm *tm, unsigned threads)
 	tm->bounce = aligned_alloc(QVL_NVME_ALIGN, TM_BATCH * tm->slot_size);
 	if (!tm->codec || !tm->bounce)
 		return -ENOMEM;
+	if (tm->cfg.lock) {
+		tm->abounce = aligned_alloc(QVL_NVME_ALIGN,
+					    TM_BATCH * tm->slot_size);
+		if (!tm->abounce)
+			return -ENOMEM;
+	}
 	for (unsigned w = 0; w < n; w++) {
 		tm->codec[w] = qvl_codec_ctx_create();
 		if (!tm->codec[w])
@@ -57,6 +63,12 @@ int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out)
 		return -ENOMEM;
 	tm->cfg = *cfg;
 	tm->epoch = 1;
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&tm->work, &ma);
+	pthread_mutexattr_destroy(&ma);
+	pthread_cond_init(&tm->landed, NULL);
 	qvl_tm_room_init(tm);
 	if (cfg->nvme) {
 		int rc = workers_create(tm, cfg->workers);
@@ -86,6 +98,9 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 	}
 	free(tm->codec);
 	free(tm->bounce);
+	free(tm->abounce);
+	pthread_cond_destroy(&tm->landed);
+	pthread_mutex_destroy(&tm->work);
 	free(tm->deferred);
 	qvl_tm_succ_free(tm);
 	free(tm);
@@ -194,9 +209,10 @@ void qvl_tm_forget_frame(struct qvl_tm *tm, struct qvl_chunk *c)
 	if (c->disk_len && c->disk_slot != cs)
 		qvl_nvme_punch(tm->cfg.nvme, ino, c->idx, c->disk_slot);
 	c->disk_len = 0;
+	qvl_chunk_changed(c);
 }
 
-static void io_error(struct qvl_tm *tm, struct qvl_chunk *c, int err)
+void qvl_tm_io_error(struct qvl_tm *tm, struct qvl_chunk *c, int err)
 {
 	tm->st.io_errors++;
 	if (tm->cfg.io_error)
@@ -215,10 +231,10 @@ struct fetch_batch {
  * the read's error, or -EIO for a frame that is not a good one.  A frame
  * may hold less than the chunk: the zeros that ended it were left out
  * (trimmed_len()), and come back here. */
-static int decode_frame(struct qvl_codec_ctx *ctx, const struct qvl_nvme_req *r,
-			const struct qvl_chunk *c, void *dst, size_t *out)
+int qvl_tm_decode_frame(struct qvl_codec_ctx *ctx,
+			const struct qvl_nvme_req *r, size_t chunk, void *dst,
+			size_t *out)
 {
-	size_t chunk = c->blob->chunk;
 	*out = 0;
 	int rc = r->result;
 	if (!rc)
@@ -270,7 +286,8 @@ static void decode_job(void *arg, unsigned i, unsigned w)
 		};
 		qvl_zram_gather(c->z, tm->zpiece, zr.buf);
 	}
-	fb->rc[i] = decode_frame(tm->codec[w], r, c, c->ram, &fb->out[i]);
+	fb->rc[i] = qvl_tm_decode_frame(tm->codec[w], r, c->blob->chunk, c->ram,
+					&fb->out[i]);
 }
 
 /* One frame arrived: a worker decodes it while the disk reads the rest. */
@@ -320,7 +337,17 @@ static unsigned fetch_from_z(struct qvl_tm *tm, struct qvl_chunk **cs,
 	return nd;
 }
 
+static int fetch_locked(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
+
 int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
+{
+	pthread_mutex_lock(&tm->work);
+	int rc = fetch_locked(tm, cs, n);
+	pthread_mutex_unlock(&tm->work);
+	return rc;
+}
+
+static int fetch_locked(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 {
 	int first_err = 0;
 	/* Frames in RAM first; what remains goes to disk, compacted. */
@@ -345,7 +372,7 @@ int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 			if (rc) {
 				/* Never hand out bytes we could not verify. */
 				rc = rc == -ENOMEM ? rc : -EIO;
-				io_error(tm, c, rc);
+				qvl_tm_io_error(tm, c, rc);
 				c->hold = 0;
 				qvl_blob_ram_free(c->blob, c);
 				first_err = first_err ? first_err : rc;
@@ -368,11 +395,14 @@ int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst)
 		.len = c->disk_len, .buf = tm->bounce,
 	};
 	size_t out;
+	pthread_mutex_lock(&tm->work);
 	qvl_nvme_read(tm->cfg.nvme, &r, 1);
-	int rc = decode_frame(tm->codec[0], &r, c, dst, &out);
+	int rc = qvl_tm_decode_frame(tm->codec[0], &r, c->blob->chunk, dst,
+				     &out);
+	pthread_mutex_unlock(&tm->work);
 	if (rc) {
 		rc = rc == -ENOMEM ? rc : -EIO;
-		io_error(tm, c, rc);
+		qvl_tm_io_error(tm, c, rc);
 		return rc;
 	}
 	tm->st.frame_bytes_read += r.len;
@@ -414,7 +444,19 @@ static void encode_job(void *arg, unsigned i, unsigned w)
 					 tm->slot_size, &eb->len[i]);
 }
 
+static int write_frames_locked(struct qvl_tm *tm, struct qvl_chunk **cs,
+			       unsigned n);
+
 int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
+{
+	pthread_mutex_lock(&tm->work);
+	int rc = write_frames_locked(tm, cs, n);
+	pthread_mutex_unlock(&tm->work);
+	return rc;
+}
+
+static int write_frames_locked(struct qvl_tm *tm, struct qvl_chunk **cs,
+			       unsigned n)
 {
 	struct qvl_nvme_req r[TM_BATCH];
 	int committed[TM_BATCH];
@@ -495,6 +537,7 @@ int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 		}
 		c->disk_len = r[i].len;
 		c->disk_slot = (uint8_t)r[i].slot;
+		qvl_chunk_changed(c);
 		b->disk_bytes += r[i].len;
 		c->dirty = 0;
 		tm->st.frames_written++;

@@ -50,7 +50,19 @@ struct qvl_chunk {
 	uint8_t hold;       /* used by the operation in progress */
 	uint8_t lost;       /* a volatile chunk dropped under pressure */
 	uint8_t ra;         /* brought in ahead, not read since: RA_* */
+	/* Readahead without the lock (ahead.c): in flight (it will land in
+	 * RAM unless gen changed meanwhile); freed by the landing, not by
+	 * whoever dropped it (orphan). */
+	uint8_t busy, orphan;
+	uint32_t gen; /* bumped when its RAM or disk frame changes */
 };
+
+/* @c's bytes were given RAM, or its disk frame changed: a readahead of it
+ * in flight is out of date. */
+static inline void qvl_chunk_changed(struct qvl_chunk *c)
+{
+	c->gen++;
+}
 
 struct qvl_blob {
 	struct qvl_pool *pool;
@@ -70,6 +82,10 @@ struct qvl_blob {
 	uint32_t flags; /* QVL_BLOB_* */
 	enum qvl_dtype dtype;
 	enum qvl_codec_policy codec;
+	/* Readahead batches of this blob in flight; dead: destroyed while
+	 * some were, freed by the last landing. */
+	uint32_t inflight;
+	uint8_t dead;
 };
 
 /* Post-commit work: space that the committed catalog no longer needs. */
@@ -88,6 +104,15 @@ struct qvl_tm {
 	struct qvl_crew *crew; /* decodes and encodes a batch on all cores */
 	struct qvl_codec_ctx **codec; /* per crew worker (0 is the caller) */
 	void *bounce;   /* TM_BATCH aligned frame buffers */
+	/* Readahead without the caller's lock (ahead.c): the crew, codec
+	 * contexts and bounce buffers are taken under work (recursive; after
+	 * the caller's lock when both are held); abounce is the batch's own
+	 * frame buffers; landed is signalled, under cfg.lock, when a batch
+	 * lands; inflight counts batches out. */
+	pthread_mutex_t work;
+	pthread_cond_t landed;
+	void *abounce;
+	unsigned inflight;
 	size_t zpiece;  /* bytes per piece of a frame in RAM */
 
 	/* The split of the budget (see tm_room.c). */
@@ -137,6 +162,19 @@ void qvl_tm_succ_free(struct qvl_tm *tm);
 
 /* blob.c */
 void qvl_blob_ram_free(struct qvl_blob *b, struct qvl_chunk *c);
+void qvl_blob_ram_install(struct qvl_blob *b, struct qvl_chunk *c, void *ram);
+unsigned qvl_blob_ra_window(const struct qvl_blob *b);
+uint64_t qvl_blob_room_chunks(const struct qvl_blob *b);
+/* A chunk to read before any read asks: only on disk, none of it in the
+ * kernel's page cache (the page cache keeps part of a loop larger than
+ * RAM: a read of it never reaches us), not in flight already. */
+static inline int qvl_chunk_worth_ahead(const struct qvl_chunk *c)
+{
+	return c && !c->ram && c->disk_len && !c->pc_bytes && !c->busy;
+}
+
+/* ahead.c: plan chunks after @last of @b into @ah (under the lock). */
+void qvl_tm_ahead_plan(struct qvl_blob *b, uint64_t last, struct qvl_ahead *ah);
 
 /* zram.c: frames in RAM (pool pieces). */
 size_t qvl_zram_piece(size_t chunk);
@@ -152,6 +190,10 @@ int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes);
 /* qvl_tm_settle() - after page cache was charged (a read reply, a write):
  * bring the pool back within its budget, as far as anything may leave. */
 void qvl_tm_settle(struct qvl_tm *tm);
+/* In loop mode, free room for @bytes from raw chunks past their share and
+ * the page cache of the loop read last (never what it keeps for the next
+ * pass); returns the pool's free bytes after. */
+uint64_t qvl_tm_room_from_pc(struct qvl_tm *tm, uint64_t bytes);
 /* Keep @frame (just read or written, the current frame of @c) in RAM when
  * it compresses and the budget has room: no eviction for it. */
 void qvl_tm_z_keep(struct qvl_tm *tm, struct qvl_chunk *c, const void *frame,
@@ -175,6 +217,11 @@ void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched);
 
 /* tm.c */
 void qvl_tm_forget_frame(struct qvl_tm *tm, struct qvl_chunk *c);
+/* Decode the frame @r holds into @dst, a whole chunk of @chunk bytes. */
+int qvl_tm_decode_frame(struct qvl_codec_ctx *ctx,
+			const struct qvl_nvme_req *r, size_t chunk, void *dst,
+			size_t *out);
+void qvl_tm_io_error(struct qvl_tm *tm, struct qvl_chunk *c, int err);
 void qvl_tm_ring_add(struct qvl_tm *tm, struct qvl_chunk *c);
 void qvl_tm_ring_del(struct qvl_tm *tm, struct qvl_chunk *c);
 int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);

@@ -218,6 +218,8 @@ static int evict_raw(struct qvl_tm *tm, uint64_t need, int *store_full)
 	for (unsigned i = 0; i < n; i++)
 		if (qvl_tm_to_write(v[i]))
 			w[nw++] = v[i];
+	/* The bounce buffers hold the frames until they are kept below. */
+	pthread_mutex_lock(&tm->work);
 	int rc = nw ? qvl_tm_write_frames(tm, w, nw) : 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (!v[i]->dirty || (v[i]->blob->flags & QVL_BLOB_DROPPABLE)) {
@@ -233,6 +235,7 @@ static int evict_raw(struct qvl_tm *tm, uint64_t need, int *store_full)
 			qvl_tm_z_keep(tm, w[i],
 				      (char *)tm->bounce + (size_t)i * tm->slot_size,
 				      w[i]->disk_len);
+	pthread_mutex_unlock(&tm->work);
 	/* A full store: clean chunks elsewhere on the clock may still
 	 * leave RAM. */
 	if (rc == -ENOSPC)
@@ -410,7 +413,7 @@ static int pc_drop_newest(struct qvl_tm *tm)
 		 * is much of the loop itself (one file holding the model). */
 		if (tm->pc_clock - c->pc_at < guard || !pc_may_drop(tm, c) ||
 		    (c->blob->ino == tm->last_ino &&
-		     c->blob->nmap * c->blob->chunk <= tm->raw_target / 4))
+		     c->blob->nmap * c->blob->chunk <= tm->raw_target / 2))
 			continue;
 		qvl_tm_pc_drop(tm, c);
 		return 1;
@@ -427,6 +430,26 @@ static int pc_drop_one(struct qvl_tm *tm)
 
 
 static int make_room_upto(struct qvl_tm *tm, uint64_t bytes);
+
+uint64_t qvl_tm_room_from_pc(struct qvl_tm *tm, uint64_t bytes)
+{
+	struct qvl_pool *pool = tm->cfg.pool;
+	int store_full = 0;
+	room_limits(tm);
+	/* Raw chunks past their share first (read already: the page cache
+	 * has them), then the newest page cache past the guard only: the
+	 * part of the loop kept for the next pass is not traded for a
+	 * readahead of this one. */
+	while (tm->pc_loop && qvl_pool_avail(pool) < (int64_t)bytes) {
+		if (tm->nring * chunk_size(tm) > tm->raw_keep &&
+		    evict_raw(tm, bytes, &store_full) > 0)
+			continue;
+		if (!pc_drop_newest(tm))
+			break;
+	}
+	int64_t avail = qvl_pool_avail(pool);
+	return avail > 0 ? (uint64_t)avail : 0;
+}
 
 int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes)
 {
@@ -459,6 +482,13 @@ static int make_room_upto(struct qvl_tm *tm, uint64_t bytes)
 		if (raw + tm->pc_bytes > tm->raw_target && pc_drop_one(tm))
 			continue;
 		if (evict_z(tm, 0))
+			continue;
+		/* In loop mode the page cache's room is kept to: frames of
+		 * the stable set give way while the raw side is within its
+		 * target (else frames kept while the page cache was small
+		 * hold the budget, and it never holds a part of the loop). */
+		if (tm->pc_loop && raw + tm->pc_bytes <= tm->raw_target &&
+		    evict_z(tm, 1))
 			continue;
 		/* The stable set goes last: a burst of evictions that empties
 		 * the victim queue takes raw chunks and page cache first. */
