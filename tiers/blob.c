@@ -318,7 +318,8 @@ static int fetchable(const struct qvl_chunk *c)
 /* Fetch the chunks of [off, off+len) that are only on disk, with up to
  * TM_BATCH chunks after them as readahead -- unless @ah, where the
  * readahead is planned after the copy and run without the lock, and a
- * chunk of the read in flight is waited for (-EAGAIN: look again). */
+ * chunk of the read in flight is waited for (-EAGAIN: look again).
+ * Returns 1 when the read's own bytes were fetched, 0, or an error. */
 static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
 			  struct qvl_ahead *ah)
 {
@@ -364,7 +365,8 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
 		i = end;
 	}
 	/* The read's own bytes came from the store: it waited for it. */
-	b->tm->st.reads_waited += b->tm->st.fetched != fetched;
+	if (b->tm->st.fetched != fetched)
+		return 1;
 	/* The read copies right after, so none of these can be evicted. */
 	return 0;
 }
@@ -514,11 +516,13 @@ int qvl_blob_read_ahead(struct qvl_blob *b, void *buf, size_t len,
 	const size_t len0 = len;
 	int ahead_used = 0;
 	if (b->tm && (b->on_disk || b->flags & QVL_BLOB_DROPPABLE)) {
-		int rc;
+		int rc, waited = 0;
 		while ((rc = fetch_for_read(b, off, len, ah)) == -EAGAIN)
-			;
-		if (rc)
+			waited = 1; /* for a readahead of its bytes in flight */
+		if (rc < 0)
 			return rc;
+		/* Its own bytes came from the store, now or in flight. */
+		b->tm->st.reads_waited += rc || waited;
 	}
 	char *dst = buf;
 	while (len) {
@@ -760,7 +764,7 @@ int qvl_blob_load(struct qvl_blob *b, uint64_t size)
 	if (!size || !b->on_disk)
 		return 0;
 	int rc = fetch_for_read(b, 0, size, NULL);
-	if (rc)
+	if (rc < 0)
 		return rc;
 	/* fetch_for_read() leaves what does not fit on disk. */
 	uint64_t ram, disk;
