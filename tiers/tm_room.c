@@ -62,7 +62,7 @@
 #define PC_LOOP_ON 4
 #define PC_SCORE_MAX 32
 #define PC_SCORE_MIN (-16)
-#define PC_ROTATE 16 /* every 16th loop-mode drop takes the oldest */
+#define PC_ROTATE 64 /* every 64th loop-mode drop takes the oldest */
 #define PC_GROW 4    /* chunks raw_target grows by on a long reuse (loop) */
 #define PC_GUARD 32   /* at most: chunks handed this recently are being read */
 
