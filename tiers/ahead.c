@@ -123,11 +123,8 @@ void qvl_tm_ahead_plan(struct qvl_blob *b, uint64_t last, struct qvl_ahead *ah)
 	uint64_t left = size > last + 1 ? size - last - 1 : 0;
 	if (left > win / 2)
 		return;
-	uint64_t next = qvl_tm_succ_best(tm, b->ino);
-	struct qvl_blob *n = next && tm->cfg.blob_of ?
-				     tm->cfg.blob_of(tm->cfg.arg, next) : NULL;
-	if (!n || n == b || n->tm != tm || !n->nmap ||
-	    (n->flags & QVL_BLOB_RANDOM))
+	struct qvl_blob *n = qvl_tm_succ_blob(tm, b);
+	if (!n)
 		return;
 	uint64_t nstop = win - left;
 	for (i = 0; i <= nstop && i < n->nmap && !plannable(n->map[i]); i++)
@@ -147,9 +144,10 @@ struct ahead_run {
 static void ahead_job(void *arg, unsigned i, unsigned w)
 {
 	struct ahead_run *ar = arg;
+	struct qvl_ahead *ah = ar->ah;
 	size_t out;
-	ar->ah->rc[i] = qvl_tm_decode_frame(ar->tm->codec[w], &ar->r[i],
-					    ar->ah->chunk, ar->ah->ram[i], &out);
+	ah->rc[i] = qvl_tm_decode_frame(ar->tm->codec[w], &ar->r[i], ah->chunk,
+					ah->ram[i], &out);
 }
 
 static void ahead_arrived(void *arg, unsigned i)

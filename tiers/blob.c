@@ -340,11 +340,14 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
 			continue;
 		/* A run of disk-only chunks from i, up to the readahead
 		 * window past the read's end: fetch it in one batch. */
-		uint64_t end = i, stop = last + (ah ? 0 : qvl_blob_ra_window(b));
+		uint64_t end = i, stop = last;
+		if (!ah)
+			stop += qvl_blob_ra_window(b);
 		while (end + 1 < b->nmap && end + 1 - i < TM_BATCH &&
 		       end + 1 <= stop &&
-		       (end + 1 <= last ? fetchable(b->map[end + 1])
-					: qvl_chunk_worth_ahead(b->map[end + 1])))
+		       (end + 1 <= last
+				? fetchable(b->map[end + 1])
+				: qvl_chunk_worth_ahead(b->map[end + 1])))
 			end++;
 		int rc = make_resident(b, i, end, 1, 0);
 		/* Readahead that did not fit, or a bad frame in it, is no
@@ -397,23 +400,22 @@ uint64_t qvl_blob_room_chunks(const struct qvl_blob *b)
 static void prefetch_next(struct qvl_blob *b)
 {
 	struct qvl_tm *tm = b->tm;
-	uint64_t ino = qvl_tm_succ_best(tm, b->ino);
-	struct qvl_blob *n = ino && tm->cfg.blob_of ?
-				     tm->cfg.blob_of(tm->cfg.arg, ino) : NULL;
-	if (!n || n == b || n->tm != tm || !n->nmap ||
-	    (n->flags & QVL_BLOB_RANDOM))
+	struct qvl_blob *n = qvl_tm_succ_blob(tm, b);
+	if (!n)
 		return;
 	/* The head, as much as a first read's readahead would fetch, into
 	 * free room only (room_chunks): the first reads find their bytes
 	 * here, and their use of them reads further ahead (read_ahead_of). */
-	uint64_t want = qvl_blob_ra_window(n) + 1, end = 0, room = qvl_blob_room_chunks(b);
+	uint64_t want = qvl_blob_ra_window(n) + 1, end = 0;
+	uint64_t room = qvl_blob_room_chunks(b);
 	if (want > room)
 		want = room;
 	if (!want)
 		return;
 	if (!qvl_chunk_worth_ahead(n->map[0]))
 		return; /* a hole, or already here */
-	while (end + 1 < n->nmap && end + 1 < want && qvl_chunk_worth_ahead(n->map[end + 1]))
+	while (end + 1 < n->nmap && end + 1 < want &&
+	       qvl_chunk_worth_ahead(n->map[end + 1]))
 		end++;
 	if (make_resident(n, 0, end, 1, 0))
 		return;

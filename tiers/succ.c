@@ -196,3 +196,14 @@ void qvl_tm_succ_free(struct qvl_tm *tm)
 	free(s);
 	tm->succ = NULL;
 }
+
+struct qvl_blob *qvl_tm_succ_blob(struct qvl_tm *tm, const struct qvl_blob *b)
+{
+	uint64_t ino = qvl_tm_succ_best(tm, b->ino);
+	struct qvl_blob *n = ino && tm->cfg.blob_of ?
+				     tm->cfg.blob_of(tm->cfg.arg, ino) : NULL;
+	if (!n || n == b || n->tm != tm || !n->nmap ||
+	    (n->flags & QVL_BLOB_RANDOM))
+		return NULL;
+	return n;
+}

@@ -4,7 +4,7 @@
  * A chunk that is neither in RAM nor on disk is a hole and has no struct.
  * A chunk's bytes may be, at once: raw in a pool slot (ram, on the clock
  * ring), a copy of its disk frame in RAM (z, under the LIRS policy), in the
- * kernel's page cache (pc_bytes, on the page-cache FIFO), on disk.  All
+ * kernel's page cache (pc_bytes, on the page-cache list), on disk.  All
  * three RAM forms are paid from the one pool budget.  Everything here runs
  * under the caller's lock (the filesystem's), so nothing has its own.
  */
@@ -27,7 +27,7 @@ struct qvl_zframe {
 
 struct qvl_chunk {
 	struct qvl_chunk *prev, *next; /* clock ring, while ram != NULL */
-	struct qvl_chunk *pcprev, *pcnext; /* page-cache FIFO, while pc_bytes */
+	struct qvl_chunk *pcprev, *pcnext; /* page-cache list, while pc_bytes */
 	struct qvl_lirs_node pol; /* compressed tier; resident iff z */
 	struct qvl_blob *blob;
 	uint64_t idx;
@@ -118,11 +118,12 @@ struct qvl_tm {
 	/* The split of the budget (see tm_room.c). */
 	struct qvl_lirs lirs;  /* chunks with z */
 	uint64_t nz, zbytes;   /* frames in RAM: count, pool bytes */
-	struct qvl_chunk *pc_first, *pc_last; /* page-cache FIFO, oldest first */
+	/* The page cache we handed out, in the order handed (oldest first). */
+	struct qvl_chunk *pc_first, *pc_last;
 	uint64_t pc_bytes;     /* charged to the pool */
 	/* Which end of the page-cache list leaves first (tm_room.c): the
 	 * bytes ever handed, the evidence for a loop, the mode it gives, and
-	 * a count of drops in loop mode (every PC_ROTATE-th takes the oldest). */
+	 * a count of drops in loop mode (every PC_ROTATE-th: the oldest). */
 	uint64_t pc_clock;
 	int pc_score;
 	uint8_t pc_loop;
@@ -156,6 +157,9 @@ struct qvl_tm {
 /* succ.c */
 void qvl_tm_succ_note(struct qvl_tm *tm, uint64_t prev, uint64_t next);
 uint64_t qvl_tm_succ_best(const struct qvl_tm *tm, uint64_t ino);
+/* The blob of the file most often read after @b's, when one is known and
+ * may be read ahead (not @b, not advice random, not empty); else NULL. */
+struct qvl_blob *qvl_tm_succ_blob(struct qvl_tm *tm, const struct qvl_blob *b);
 void qvl_tm_succ_free(struct qvl_tm *tm);
 /* Store space data frames leave to the catalog. */
 #define TM_STORE_RESERVE (4ull << 20)

@@ -10,7 +10,8 @@
  *   page     the bytes the kernel's page cache holds because we replied
  *   cache    with them (or they were written through it).  We cannot see
  *            the kernel's hits, only what we handed it; that is charged to
- *            the pool (qvl_pool_charge) and kept on a FIFO, and dropping
+ *            the pool (qvl_pool_charge) and kept on a list in the order
+ *            handed (its order of leaving is below), and dropping
  *            it (fuse_lowlevel_notify_inval_inode, through the evicted
  *            callback) gives the charge back.  Without this the same bytes
  *            are paid twice: once in the daemon, once in the page cache.
@@ -27,9 +28,12 @@
  * less than raw_target bytes of departures ago would have hit with a larger
  * raw side (raw_target grows by a chunk); a disk fetch of a chunk that left
  * z less than zbytes of departures ago would have hit with a larger z
- * (raw_target shrinks by a chunk).  On a loop larger than RAM the page
- * cache never hits and z does, so z takes nearly all; on a hot set that
- * fits, the page cache keeps it raw and serves it without us.
+ * (raw_target shrinks by a chunk); in loop mode a long reuse (below)
+ * grows it by PC_GROW chunks.  It starts at its ceiling: on a loop larger
+ * than RAM the page cache in loop order keeps part of the loop for the
+ * kernel to hit (free for us), where frames would cost a decode per hit;
+ * on a hot set that fits, the page cache keeps it raw and serves it
+ * without us; frames fill what the page cache does not use.
  *
  * Which page cache leaves first.  We see only what the kernel misses: its
  * hits never reach us.  A chunk handed out a second time tells us how far

@@ -86,23 +86,7 @@ cg_done() { # name: empty and remove it
 oom_kills() { sed -n 's/^oom_kill //p' "$1/memory.oom_control"; }
 
 # ---- the model: layers of Qwen-like tensors, Gaussian bf16 (std 0.02) ----
-$PY - "$PLAIN" "$MODEL" <<'EOF'
-import numpy as np, os, sys
-out, mib = sys.argv[1], int(sys.argv[2])
-h, ff = 2048, 5632 # hidden, mlp
-shapes = [("q_proj", (h, h)), ("k_proj", (h // 4, h)), ("v_proj", (h // 4, h)),
-          ("o_proj", (h, h)), ("gate_proj", (ff, h)), ("up_proj", (ff, h)),
-          ("down_proj", (h, ff))]
-rng = np.random.default_rng(1)
-total, layer = 0, 0
-while total < mib << 20:
-    for name, shp in shapes:
-        x = (rng.standard_normal(shp, dtype=np.float32) * 0.02)
-        bf = (x.view(np.uint32) >> 16).astype(np.uint16) # truncate to bf16
-        bf.tofile(os.path.join(out, "layers.%03d.%s" % (layer, name)))
-        total += bf.nbytes
-    layer += 1
-EOF
+$PY "$(dirname "$0")/stream_model.py" "$PLAIN" "$MODEL"
 MODEL_BYTES=$(du -cb "$PLAIN"/* | tail -n 1 | cut -f1)
 NFILES=$(ls "$PLAIN" | wc -l)
 
