@@ -170,10 +170,12 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			s.tm.ahead_dropped, s.tm.ahead_waits);
 		fprintf(f, "prefetch of the next file: chunks %" PRIu64
 			   "  used %" PRIu64 "  left unread %" PRIu64
-			   "  reads %" PRIu64 " (waited for the store %" PRIu64
+			   "  late %" PRIu64 "  reads %" PRIu64
+			   " (waited for the store %" PRIu64
 			   ")  files with a known successor %" PRIu64 "\n",
-			s.tm.pf_chunks, s.tm.pf_used, s.tm.pf_wasted, s.tm.reads,
-			s.tm.reads_waited, s.tm.succ_files);
+			s.tm.pf_chunks, s.tm.pf_used, s.tm.pf_wasted,
+			s.tm.pf_late, s.tm.reads, s.tm.reads_waited,
+			s.tm.succ_files);
 	}
 	fprintf(f, "pool: mapped %s  fragmentation internal %.1f%% external %.1f%%"
 		   "  alloc failures %" PRIu64 "\n",
@@ -252,10 +254,11 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted, s.tm.ahead_batches,
 		s.tm.ahead_landed, s.tm.ahead_dropped, s.tm.ahead_waits);
 	fprintf(f, "\"prefetch\":{\"chunks\":%" PRIu64 ",\"used\":%" PRIu64
-		   ",\"wasted\":%" PRIu64 ",\"reads\":%" PRIu64
-		   ",\"reads_waited\":%" PRIu64 ",\"files_known\":%" PRIu64 "},",
-		s.tm.pf_chunks, s.tm.pf_used, s.tm.pf_wasted, s.tm.reads,
-		s.tm.reads_waited, s.tm.succ_files);
+		   ",\"wasted\":%" PRIu64 ",\"late\":%" PRIu64
+		   ",\"reads\":%" PRIu64 ",\"reads_waited\":%" PRIu64
+		   ",\"files_known\":%" PRIu64 "},",
+		s.tm.pf_chunks, s.tm.pf_used, s.tm.pf_wasted, s.tm.pf_late,
+		s.tm.reads, s.tm.reads_waited, s.tm.succ_files);
 	fprintf(f, "\"errors\":{\"io\":%" PRIu64 ",\"write\":%" PRIu64
 		   ",\"catalog\":%" PRIu64 ",\"read_only\":%s,\"orphans\":%"
 		   PRIu64 ",\"dangling\":%" PRIu64 ",\"injected\":%" PRIu64 "},",

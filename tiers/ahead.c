@@ -46,7 +46,7 @@ static int plannable(const struct qvl_chunk *c)
  * RAM for them (evicting only in loop mode; else what is free) and marked
  * busy.  Returns how many. */
 static unsigned plan_run(struct qvl_blob *b, uint64_t i, uint64_t stop,
-			 uint64_t max, struct qvl_ahead *ah)
+			 uint64_t max, int next_file, struct qvl_ahead *ah)
 {
 	struct qvl_tm *tm = b->tm;
 	uint64_t n = 0;
@@ -70,6 +70,7 @@ static unsigned plan_run(struct qvl_blob *b, uint64_t i, uint64_t stop,
 		struct qvl_chunk *c = b->map[i + k];
 		qvl_tm_raw_miss(tm, c);
 		c->busy = 1;
+		c->ra = next_file ? RA_NEXT : RA_FILE; /* what a wait for it is */
 		ah->c[k] = c;
 		ah->gen[k] = c->gen;
 		ah->idx[k] = c->idx;
@@ -78,6 +79,7 @@ static unsigned plan_run(struct qvl_blob *b, uint64_t i, uint64_t stop,
 		ah->rc[k] = 0;
 	}
 	ah->blob = b;
+	ah->next_file = next_file;
 	ah->ino = b->ino;
 	ah->chunk = b->chunk;
 	ah->n = (unsigned)n;
@@ -109,7 +111,7 @@ void qvl_tm_ahead_plan(struct qvl_blob *b, uint64_t last, struct qvl_ahead *ah)
 		i++;
 	if (i <= stop && i < b->nmap) {
 		if (i - last - 1 <= win / 2)
-			plan_run(b, i, stop, TM_BATCH, ah);
+			plan_run(b, i, stop, TM_BATCH, 0, ah);
 		return;
 	}
 	/* The file's end is within half the window: the head of the file
@@ -129,10 +131,8 @@ void qvl_tm_ahead_plan(struct qvl_blob *b, uint64_t last, struct qvl_ahead *ah)
 	uint64_t nstop = win - left;
 	for (i = 0; i <= nstop && i < n->nmap && !plannable(n->map[i]); i++)
 		;
-	if (i <= nstop && i < n->nmap && plan_run(n, i, nstop, TM_BATCH, ah)) {
-		ah->next_file = 1;
+	if (i <= nstop && i < n->nmap && plan_run(n, i, nstop, TM_BATCH, 1, ah))
 		tm->st.pf_chunks += ah->n;
-	}
 }
 
 struct ahead_run {
@@ -182,6 +182,8 @@ void qvl_tm_ahead_land(struct qvl_tm *tm, struct qvl_ahead *ah)
 		struct qvl_chunk *c = ah->c[k];
 		c->busy = 0;
 		if (c->orphan || c->ram || c->gen != ah->gen[k] || ah->rc[k]) {
+			if (!c->ram)
+				c->ra = 0; /* it did not come in ahead */
 			if (!c->orphan && !c->ram && c->gen == ah->gen[k])
 				qvl_tm_io_error(tm, c, ah->rc[k] == -ENOMEM ?
 							       -ENOMEM : -EIO);

@@ -328,6 +328,7 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
 	for (uint64_t i = first; ah && i <= last && i < b->nmap; i++) {
 		if (b->map[i] && b->map[i]->busy) {
 			b->tm->st.ahead_waits++;
+			b->tm->st.pf_late += b->map[i]->ra == RA_NEXT;
 			pthread_cond_wait(&b->tm->landed, b->tm->cfg.lock);
 			return -EAGAIN;
 		}

@@ -303,10 +303,11 @@ struct qvl_tm_stats {
 	 * for a chunk in flight. */
 	uint64_t ahead_batches, ahead_landed, ahead_dropped, ahead_waits;
 	/* Cross-file prefetch: chunks fetched as the head of the file
-	 * predicted next, those a read then used, those that left RAM unread;
-	 * reads, and those that waited for the store for their own bytes;
-	 * files in the successor table. */
-	uint64_t pf_chunks, pf_used, pf_wasted;
+	 * predicted next, those a read then used, those that left RAM unread,
+	 * reads that found one still in flight (late: timeliness); reads, and
+	 * those that waited for the store for their own bytes; files in the
+	 * successor table. */
+	uint64_t pf_chunks, pf_used, pf_wasted, pf_late;
 	uint64_t reads, reads_waited;
 	uint64_t succ_files;
 };

@@ -44,15 +44,18 @@ first_pass() {
 	echo 3 >/proc/sys/vm/drop_caches
 	qvl_mount "$OPTS"
 	pass
-	qvl_json '"%d %d %d" % (j["prefetch"]["reads_waited"], j["prefetch"]["reads"], j["prefetch"]["used"])'
+	qvl_json '"%d %d %d %d" % (j["prefetch"]["reads_waited"], j["prefetch"]["reads"], j["prefetch"]["used"], j["prefetch"]["late"])'
 	[ "$(cd "$QVL_MNT" && md5sum layer*)" = "$sums" ] || fail "content"
 	qvl_umount
 }
-read -r w_with r_with used_with <<<"$(first_pass)"
+read -r w_with r_with used_with late_with <<<"$(first_pass)"
 QVL_STORE=$QVL_TMP/forgot
-read -r w_without r_without used_without <<<"$(first_pass)"
+read -r w_without r_without used_without late_without <<<"$(first_pass)"
 echo "first pass after a remount: $w_with of $r_with READs waited for the store with the table" \
-	"($used_with prefetched chunks used), $w_without of $r_without without it"
+	"($used_with prefetched chunks used, $late_with READs found one still in flight)," \
+	"$w_without of $r_without without it"
+[ "$late_without" = 0 ] || fail "late prefetches with no table: $late_without"
+[ "$late_with" -le "$w_with" ] || fail "more late prefetches ($late_with) than waits ($w_with)"
 [ "$used_with" -gt 0 ] || fail "no prefetched chunk was used"
 [ "$((w_with * 2 * r_without))" -le "$((w_without * r_with))" ] ||
 	fail "waits not halved: $w_with/$r_with with the table, $w_without/$r_without without"
