@@ -42,15 +42,15 @@ static int plannable(const struct qvl_chunk *c)
 	return qvl_chunk_worth_ahead(c) && !c->z;
 }
 
-/* Up to @max chunks of @b from @i on, no further than @stop, into @ah:
- * RAM for them (evicting only in loop mode; else what is free) and marked
- * busy.  Returns how many. */
+/* A batch of chunks of @b from @i on, no further than @stop, into @ah:
+ * RAM for them (what is free, and in loop mode what qvl_tm_room_from_pc
+ * frees) and marked busy.  Returns how many. */
 static unsigned plan_run(struct qvl_blob *b, uint64_t i, uint64_t stop,
-			 uint64_t max, int next_file, struct qvl_ahead *ah)
+			 int next_file, struct qvl_ahead *ah)
 {
 	struct qvl_tm *tm = b->tm;
 	uint64_t n = 0;
-	while (n < max && n < QVL_AHEAD_MAX && i + n <= stop &&
+	while (n < TM_BATCH && n < QVL_AHEAD_MAX && i + n <= stop &&
 	       i + n < b->nmap && plannable(b->map[i + n]))
 		n++;
 	if (!n)
@@ -84,7 +84,6 @@ static unsigned plan_run(struct qvl_blob *b, uint64_t i, uint64_t stop,
 	ah->chunk = b->chunk;
 	ah->n = (unsigned)n;
 	b->inflight++;
-	tm->inflight++;
 	tm->st.ahead_batches++;
 	return (unsigned)n;
 }
@@ -111,7 +110,7 @@ void qvl_tm_ahead_plan(struct qvl_blob *b, uint64_t last, struct qvl_ahead *ah)
 		i++;
 	if (i <= stop && i < b->nmap) {
 		if (i - last - 1 <= win / 2)
-			plan_run(b, i, stop, TM_BATCH, 0, ah);
+			plan_run(b, i, stop, 0, ah);
 		return;
 	}
 	/* The file's end is within half the window: the head of the file
@@ -131,7 +130,7 @@ void qvl_tm_ahead_plan(struct qvl_blob *b, uint64_t last, struct qvl_ahead *ah)
 	uint64_t nstop = win - left;
 	for (i = 0; i <= nstop && i < n->nmap && !plannable(n->map[i]); i++)
 		;
-	if (i <= nstop && i < n->nmap && plan_run(n, i, nstop, TM_BATCH, 1, ah))
+	if (i <= nstop && i < n->nmap && plan_run(n, i, nstop, 1, ah))
 		tm->st.pf_chunks += ah->n;
 }
 
@@ -205,7 +204,6 @@ void qvl_tm_ahead_land(struct qvl_tm *tm, struct qvl_ahead *ah)
 	qvl_tm_ra_calm(tm, ah->n);
 	if (!--b->inflight && b->dead)
 		free(b);
-	tm->inflight--;
 	ah->blob = NULL;
 	ah->n = 0;
 	pthread_cond_broadcast(&tm->landed);

@@ -314,7 +314,6 @@ static int fetchable(const struct qvl_chunk *c)
 	return c && !c->ram && c->disk_len;
 }
 
-
 /* Fetch the chunks of [off, off+len) that are only on disk, with up to
  * TM_BATCH chunks after them as readahead -- unless @ah, where the
  * readahead is planned after the copy and run without the lock, and a

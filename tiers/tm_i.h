@@ -108,11 +108,10 @@ struct qvl_tm {
 	 * contexts and bounce buffers are taken under work (recursive; after
 	 * the caller's lock when both are held); abounce is the batch's own
 	 * frame buffers; landed is signalled, under cfg.lock, when a batch
-	 * lands; inflight counts batches out. */
+	 * lands. */
 	pthread_mutex_t work;
 	pthread_cond_t landed;
 	void *abounce;
-	unsigned inflight;
 	size_t zpiece;  /* bytes per piece of a frame in RAM */
 
 	/* The split of the budget (see tm_room.c). */
@@ -196,8 +195,8 @@ int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes);
 void qvl_tm_settle(struct qvl_tm *tm);
 /* In loop mode, free room for @bytes from raw chunks past their share and
  * the page cache of the loop read last (never what it keeps for the next
- * pass); returns the pool's free bytes after. */
-uint64_t qvl_tm_room_from_pc(struct qvl_tm *tm, uint64_t bytes);
+ * pass), as far as they go. */
+void qvl_tm_room_from_pc(struct qvl_tm *tm, uint64_t bytes);
 /* Keep @frame (just read or written, the current frame of @c) in RAM when
  * it compresses and the budget has room: no eviction for it. */
 void qvl_tm_z_keep(struct qvl_tm *tm, struct qvl_chunk *c, const void *frame,

@@ -432,10 +432,9 @@ static int pc_drop_one(struct qvl_tm *tm)
 	return pc_drop_oldest(tm);
 }
 
-
 static int make_room_upto(struct qvl_tm *tm, uint64_t bytes);
 
-uint64_t qvl_tm_room_from_pc(struct qvl_tm *tm, uint64_t bytes)
+void qvl_tm_room_from_pc(struct qvl_tm *tm, uint64_t bytes)
 {
 	struct qvl_pool *pool = tm->cfg.pool;
 	int store_full = 0;
@@ -451,8 +450,6 @@ uint64_t qvl_tm_room_from_pc(struct qvl_tm *tm, uint64_t bytes)
 		if (!pc_drop_newest(tm))
 			break;
 	}
-	int64_t avail = qvl_pool_avail(pool);
-	return avail > 0 ? (uint64_t)avail : 0;
 }
 
 int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes)
