@@ -147,6 +147,7 @@ struct qvl_fs {
 	/* Each worker thread's buffer for READ replies (QVL_IO_MAX bytes):
 	 * a fresh malloc per READ faulted its pages in every time. */
 	pthread_key_t read_buf;
+	pthread_key_t read_reply; /* struct qvl_reply (tiers/reply.c) */
 
 	/* background threads (bg.c); the queue is protected by bg_lock */
 	pthread_mutex_t bg_lock;

@@ -189,6 +189,12 @@ static void render_tiering(FILE *f, struct qvl_fs *fs,
 	       "Chunks fetched ahead of reads", t->ra_chunks);
 	single(f, "readahead_wasted_total", "counter",
 	       "Chunks fetched ahead that left RAM unread", t->ra_wasted);
+	single(f, "reply_from_chunks_bytes_total", "counter",
+	       "READ bytes the kernel copied straight from chunk memory",
+	       t->reply_pinned_bytes);
+	single(f, "reply_graves_total", "counter",
+	       "Chunks freed while a READ reply still read them",
+	       t->reply_graves);
 }
 
 static void render_errors(FILE *f, struct qvl_fs *fs,

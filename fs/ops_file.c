@@ -122,6 +122,17 @@ static char *read_buf(struct qvl_fs *fs, size_t n)
 	return b ? (char *)(b + 8) : NULL;
 }
 
+/* This thread's reply iovec (tiers/reply.c), or NULL without memory. */
+static struct qvl_reply *read_reply(struct qvl_fs *fs)
+{
+	struct qvl_reply *r = pthread_getspecific(fs->read_reply);
+	if (!r) {
+		r = malloc(sizeof(*r));
+		pthread_setspecific(fs->read_reply, r);
+	}
+	return r;
+}
+
 static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
@@ -133,6 +144,7 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct qvl_tm_stats ts0, ts1;
 	enum qvl_read_src src = QVL_READ_RAW_RAM;
 	struct qvl_ahead ah = { .blob = NULL };
+	struct qvl_reply *rep = NULL;
 
 	qvl_count(fs, QVL_OP_READ);
 	if (qvl_is_ctl(ino)) {
@@ -149,12 +161,14 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 						     : size;
 		note_access(fs, in);
 		buf = read_buf(fs, n);
-		if (fs->tm) /* metrics: did the data come from the store? */
+		if (fs->tm) { /* metrics: did the data come from the store? */
 			qvl_tm_get_counters(fs->tm, &ts0);
+			rep = read_reply(fs);
+		}
 		if (buf)
 			err = -qvl_blob_read_ahead(in->blob, buf, n,
 						   (uint64_t)off, io_flags(fi),
-						   &ah);
+						   &ah, rep);
 		else
 			err = ENOMEM;
 		if (fs->tm) {
@@ -166,16 +180,23 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	qvl_metrics_read_done(&fs->read_hist, src, &t0);
 	if (err)
 		fuse_reply_err(req, err);
+	else if (rep && rep->n) /* the kernel copies from the chunks */
+		fuse_reply_iov(req, rep->iov, (int)rep->n);
 	else
 		fuse_reply_buf(req, buf, n);
+	int pinned = !err && rep && rep->npin;
+	if (!pinned && !ah.blob)
+		return;
 	/* The reader has its bytes: what comes after them is read and
 	 * decoded now, without the lock (tiers/ahead.c). */
-	if (ah.blob) {
+	if (ah.blob)
 		qvl_tm_ahead_run(fs->tm, &ah);
-		pthread_mutex_lock(&fs->lock);
+	pthread_mutex_lock(&fs->lock);
+	if (pinned)
+		qvl_tm_reply_done(fs->tm, rep);
+	if (ah.blob)
 		qvl_tm_ahead_land(fs->tm, &ah);
-		pthread_mutex_unlock(&fs->lock);
-	}
+	pthread_mutex_unlock(&fs->lock);
 }
 
 /*

@@ -168,6 +168,10 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted,
 			s.tm.ahead_batches, s.tm.ahead_landed,
 			s.tm.ahead_dropped, s.tm.ahead_waits);
+		fprintf(f, "replies: from chunk memory %s  chunks freed while "
+			   "replying %" PRIu64 "\n",
+			human(s.tm.reply_pinned_bytes, a, sizeof(a)),
+			s.tm.reply_graves);
 		fprintf(f, "prefetch of the next file: chunks %" PRIu64
 			   "  used %" PRIu64 "  left unread %" PRIu64
 			   "  late %" PRIu64 "  reads %" PRIu64
@@ -253,6 +257,9 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		   ",\"reads_waited_async\":%" PRIu64 "},",
 		s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted, s.tm.ahead_batches,
 		s.tm.ahead_landed, s.tm.ahead_dropped, s.tm.ahead_waits);
+	fprintf(f, "\"replies\":{\"from_chunks_bytes\":%" PRIu64
+		   ",\"graves\":%" PRIu64 "},",
+		s.tm.reply_pinned_bytes, s.tm.reply_graves);
 	fprintf(f, "\"prefetch\":{\"chunks\":%" PRIu64 ",\"used\":%" PRIu64
 		   ",\"wasted\":%" PRIu64 ",\"late\":%" PRIu64
 		   ",\"reads\":%" PRIu64 ",\"reads_waited\":%" PRIu64

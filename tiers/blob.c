@@ -67,7 +67,11 @@ void qvl_blob_ram_free(struct qvl_blob *b, struct qvl_chunk *c)
 		return;
 	if (b->tm)
 		qvl_tm_ring_del(b->tm, c);
-	qvl_pool_free(b->pool, c->ram, b->chunk);
+	if (c->pins) /* replies still read it: the last one frees it */
+		qvl_tm_grave_add(b->tm, c->ram, c->pins);
+	else
+		qvl_pool_free(b->pool, c->ram, b->chunk);
+	c->pins = 0;
 	c->ram = NULL;
 	c->dirty = 0;
 	b->resident--;
@@ -500,12 +504,66 @@ int qvl_blob_read(struct qvl_blob *b, void *buf, size_t len, uint64_t off)
 int qvl_blob_read_flags(struct qvl_blob *b, void *buf, size_t len,
 			uint64_t off, unsigned flags)
 {
-	return qvl_blob_read_ahead(b, buf, len, off, flags, NULL);
+	return qvl_blob_read_ahead(b, buf, len, off, flags, NULL, NULL);
+}
+
+/* The read's bytes, from where fetch_for_read() left them, into @buf or
+ * (@r) pinned where they are. */
+static int read_copy(struct qvl_blob *b, char *dst, size_t len, uint64_t off,
+		     unsigned flags, struct qvl_reply *r, int *ahead_used)
+{
+	while (len) {
+		uint64_t idx = off >> b->shift;
+		size_t in = (size_t)(off & (b->chunk - 1));
+		size_t n = b->chunk - in < len ? b->chunk - in : len;
+		struct qvl_chunk *c = idx < b->nmap ? b->map[idx] : NULL;
+		if (c && !c->ram && (c->disk_len || c->lost)) {
+			/* Not brought in above (no room, or evicted again by
+			 * the readahead of a later run). */
+			int rc = make_resident(b, idx, idx, 1, 0);
+			if (rc == -ENOSPC && c->disk_len) {
+				/* RAM is full of what cannot leave it (dirty
+				 * data a full store refuses): read around. */
+				rc = read_through(b, c, dst, in, n);
+				if (rc)
+					return rc;
+				qvl_reply_buf(r, dst, n);
+				goto next;
+			}
+			if (rc)
+				return rc;
+			c->hold = 0;
+		}
+		if (c && c->ram) {
+			qvl_reply_take(r, dst, c, in, n);
+			c->ref = 1;
+			if (b->tm) {
+				*ahead_used |= c->ra != 0;
+				qvl_tm_ra_used(b->tm, c);
+				if (!(flags & QVL_IO_UNCACHED))
+					qvl_tm_pc_note(b->tm, c, in + n);
+			}
+		} else {
+			memset(dst, 0, n);
+			qvl_reply_buf(r, dst, n);
+		}
+next:
+		dst += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
 }
 
 int qvl_blob_read_ahead(struct qvl_blob *b, void *buf, size_t len,
-			uint64_t off, unsigned flags, struct qvl_ahead *ah)
+			uint64_t off, unsigned flags, struct qvl_ahead *ah,
+			struct qvl_reply *r)
 {
+	if (r) {
+		r->n = r->npin = 0;
+		if (!b->tm)
+			r = NULL; /* nothing to pin with: copy */
+	}
 	if (ah) {
 		ah->blob = NULL;
 		ah->n = 0;
@@ -526,44 +584,11 @@ int qvl_blob_read_ahead(struct qvl_blob *b, void *buf, size_t len,
 		/* Its own bytes came from the store, now or in flight. */
 		b->tm->st.reads_waited += rc || waited;
 	}
-	char *dst = buf;
-	while (len) {
-		uint64_t idx = off >> b->shift;
-		size_t in = (size_t)(off & (b->chunk - 1));
-		size_t n = b->chunk - in < len ? b->chunk - in : len;
-		struct qvl_chunk *c = idx < b->nmap ? b->map[idx] : NULL;
-		if (c && !c->ram && (c->disk_len || c->lost)) {
-			/* Not brought in above (no room, or evicted again by
-			 * the readahead of a later run). */
-			int rc = make_resident(b, idx, idx, 1, 0);
-			if (rc == -ENOSPC && c->disk_len) {
-				/* RAM is full of what cannot leave it (dirty
-				 * data a full store refuses): read around. */
-				rc = read_through(b, c, dst, in, n);
-				if (rc)
-					return rc;
-				goto next;
-			}
-			if (rc)
-				return rc;
-			c->hold = 0;
-		}
-		if (c && c->ram) {
-			memcpy(dst, (char *)c->ram + in, n);
-			c->ref = 1;
-			if (b->tm) {
-				ahead_used |= c->ra != 0;
-				qvl_tm_ra_used(b->tm, c);
-				if (!(flags & QVL_IO_UNCACHED))
-					qvl_tm_pc_note(b->tm, c, in + n);
-			}
-		} else {
-			memset(dst, 0, n);
-		}
-next:
-		dst += n;
-		off += n;
-		len -= n;
+	int rc = read_copy(b, buf, len, off, flags, r, &ahead_used);
+	if (rc) {
+		if (r)
+			qvl_tm_reply_done(b->tm, r);
+		return rc;
 	}
 	if (b->tm) {
 		/* After the copy: the prefetch may evict what it came from. */

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "qvl_abi.h"
 #include "qvl_codec.h"
@@ -165,6 +166,30 @@ struct qvl_ahead {
 	int rc[QVL_AHEAD_MAX];
 };
 
+/*
+ * A READ's reply straight from chunk memory (tiers/reply.c).  With a
+ * struct qvl_reply, qvl_blob_read_ahead() copies nothing it finds in RAM:
+ * @iov[0..n) points into the chunks themselves, each pinned, and into the
+ * caller's buffer only for what had to be made there (holes, bytes read
+ * around a full RAM, more pieces than fit).  The caller drops its lock,
+ * hands @iov to the kernel, and calls qvl_tm_reply_done() with the lock
+ * held again.  Meanwhile a pinned chunk does not leave RAM, and one freed
+ * anyway (truncate, punch, unlink) keeps its memory until the last pin
+ * goes: the slot cannot hold another file's bytes while the kernel copies
+ * it.  A write may change the bytes meanwhile, as it may change the page
+ * cache's under a reader.  Only blobs with a tier manager pin; RAM-only
+ * ones leave n at 0 (reply from the buffer).
+ */
+#define QVL_REPLY_MAX 32
+struct qvl_reply {
+	unsigned n, npin;
+	struct iovec iov[QVL_REPLY_MAX];
+	struct qvl_chunk *pin[QVL_REPLY_MAX];
+	void *ram[QVL_REPLY_MAX]; /* pin[i]'s memory, when pinned */
+};
+/* With the caller's lock: the reply went out; unpin its chunks. */
+void qvl_tm_reply_done(struct qvl_tm *tm, struct qvl_reply *r);
+
 /* The bytes of this read or write will not be in the kernel's page cache
  * (an O_DIRECT file): they are not charged to the budget as page cache. */
 #define QVL_IO_UNCACHED 1u
@@ -174,9 +199,11 @@ int qvl_blob_read_flags(struct qvl_blob *blob, void *buf, size_t len,
 			uint64_t off, unsigned flags);
 int qvl_blob_write_flags(struct qvl_blob *blob, const void *buf, size_t len,
 			 uint64_t off, unsigned flags);
-/* qvl_blob_read_flags(), with readahead planned into @ah (see above). */
+/* qvl_blob_read_flags(), with readahead planned into @ah and the reply
+ * described by @r (either may be NULL; see above). */
 int qvl_blob_read_ahead(struct qvl_blob *blob, void *buf, size_t len,
-			uint64_t off, unsigned flags, struct qvl_ahead *ah);
+			uint64_t off, unsigned flags, struct qvl_ahead *ah,
+			struct qvl_reply *r);
 /* Without the caller's lock: read and decode what @ah planned. */
 void qvl_tm_ahead_run(struct qvl_tm *tm, struct qvl_ahead *ah);
 /* With it again: what was read becomes resident; @ah is empty after. */
@@ -310,6 +337,9 @@ struct qvl_tm_stats {
 	uint64_t pf_chunks, pf_used, pf_wasted, pf_late;
 	uint64_t reads, reads_waited;
 	uint64_t succ_files;
+	/* READ replies (reply.c): bytes sent straight from chunk memory, and
+	 * chunks freed while a reply still read them (their memory waited). */
+	uint64_t reply_pinned_bytes, reply_graves;
 };
 
 /*

@@ -102,6 +102,7 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 	pthread_cond_destroy(&tm->landed);
 	pthread_mutex_destroy(&tm->work);
 	free(tm->deferred);
+	qvl_tm_grave_free(tm);
 	qvl_tm_succ_free(tm);
 	free(tm);
 }

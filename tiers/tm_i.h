@@ -54,6 +54,7 @@ struct qvl_chunk {
 	 * RAM unless gen changed meanwhile); freed by the landing, not by
 	 * whoever dropped it (orphan). */
 	uint8_t busy, orphan;
+	uint16_t pins; /* READ replies reading its RAM now (reply.c) */
 	uint32_t gen; /* bumped when its RAM or disk frame changes */
 };
 
@@ -145,6 +146,8 @@ struct qvl_tm {
 	uint64_t last_ino;
 	struct tm_deferred *deferred;
 	size_t ndeferred, capdeferred;
+	/* Chunk memory freed while READ replies still read it (reply.c). */
+	struct tm_grave *grave;
 	struct qvl_tm_stats st;
 };
 
@@ -175,6 +178,17 @@ static inline int qvl_chunk_worth_ahead(const struct qvl_chunk *c)
 {
 	return c && !c->ram && c->disk_len && !c->pc_bytes && !c->busy;
 }
+
+/* reply.c: @n bytes of a READ at @dst (the caller's buffer), from @c's
+ * RAM at @in: pinned into @r's iovec, or copied to @dst (@r NULL or full);
+ * bytes made at @dst itself. */
+void qvl_reply_take(struct qvl_reply *r, char *dst, struct qvl_chunk *c,
+		    size_t in, size_t n);
+void qvl_reply_buf(struct qvl_reply *r, char *dst, size_t n);
+/* @c's memory @ram is freed while @pins replies read it: the last unpin
+ * frees it.  qvl_tm_grave_free(): what is left at the end. */
+void qvl_tm_grave_add(struct qvl_tm *tm, void *ram, uint32_t pins);
+void qvl_tm_grave_free(struct qvl_tm *tm);
 
 /* ahead.c: plan chunks after @last of @b into @ah (under the lock). */
 void qvl_tm_ahead_plan(struct qvl_blob *b, uint64_t last, struct qvl_ahead *ah);

@@ -148,8 +148,9 @@ void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched)
 static int may_leave_ram(const struct qvl_tm *tm, const struct qvl_chunk *c)
 {
 	uint32_t f = c->blob->flags;
-	if (c->hold || (f & QVL_BLOB_PINNED) || c->blob->priority > tm->prio_cap)
-		return 0;
+	if (c->hold || c->pins || (f & QVL_BLOB_PINNED) ||
+	    c->blob->priority > tm->prio_cap)
+		return 0; /* pins: a reply reads its memory right now */
 	if (f & QVL_BLOB_DROPPABLE)
 		return 1;
 	if (f & QVL_BLOB_NO_STORE)
@@ -385,8 +386,9 @@ void qvl_tm_pc_drop(struct qvl_tm *tm, struct qvl_chunk *c)
 /* A page-cache range that may be dropped now. */
 static int pc_may_drop(const struct qvl_tm *tm, const struct qvl_chunk *c)
 {
-	/* held: a reply of it may be on its way */
-	return !c->hold && c->blob->priority <= tm->prio_cap;
+	/* held or pinned: a reply of it may be on its way, and the kernel
+	 * would cache what we just stopped counting */
+	return !c->hold && !c->pins && c->blob->priority <= tm->prio_cap;
 }
 
 static int pc_drop_oldest(struct qvl_tm *tm)

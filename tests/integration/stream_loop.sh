@@ -87,7 +87,10 @@ else
 	[ -n "$cost" ] || fail "no memory samples"
 	[ "${cost:-0}" -le "$limit" ] || fail "the mount cost $cost KiB, over $limit KiB"
 fi
-grep -E "^(ram split|compressed tier|page cache order|readahead|tiering):" "$QVL_MNT/.qvl/stats"
+grep -E "^(ram split|compressed tier|page cache order|readahead|replies|tiering):" "$QVL_MNT/.qvl/stats"
 grep -q "ram split:" "$QVL_MNT/.qvl/stats" || fail "no ram split in .qvl/stats"
+# READs replied from the chunks themselves (tiers/reply.c), no copy first.
+pinned=$(json 'j["replies"]["from_chunks_bytes"]')
+[ "$pinned" -gt $((320 << 20)) ] || fail "bytes replied from chunk memory: $pinned"
 qvl_umount
 qvl_done
