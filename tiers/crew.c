@@ -189,3 +189,12 @@ void qvl_crew_wait(struct qvl_crew *c)
 		pthread_cond_wait(&c->idle, &c->mu);
 	pthread_mutex_unlock(&c->mu);
 }
+
+void qvl_crew_run(struct qvl_crew *c, qvl_crew_fn *fn, void *arg, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++)
+		qvl_crew_post(c, fn, arg, i);
+	if (n)
+		fn(arg, 0, 0);
+	qvl_crew_wait(c);
+}

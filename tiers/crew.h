@@ -43,6 +43,13 @@ void qvl_crew_post(struct qvl_crew *crew, qvl_crew_fn *fn, void *arg,
  * every job posted so far has finished. */
 void qvl_crew_wait(struct qvl_crew *crew);
 
+/* qvl_crew_run() - jobs 0..@n-1 of @fn, and return when they (and every
+ * job posted before) have finished: jobs 1.. are posted, job 0 runs on the
+ * caller at once.  A batch of one never wakes a thread (an fsync's one
+ * chunk: the hand-off cost more than the encoding). */
+void qvl_crew_run(struct qvl_crew *crew, qvl_crew_fn *fn, void *arg,
+		  unsigned n);
+
 /* qvl_crew_default_threads() - one thread per online core beyond the
  * caller's, at most 7. */
 unsigned qvl_crew_default_threads(void);

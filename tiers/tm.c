@@ -478,9 +478,7 @@ static int write_frames_locked(struct qvl_tm *tm, struct qvl_chunk **cs,
 	if (short_batch)
 		n = (unsigned)fit;
 	struct encode_batch eb = { .tm = tm, .cs = cs };
-	for (unsigned i = 0; i < n; i++)
-		qvl_crew_post(tm->crew, encode_job, &eb, i);
-	qvl_crew_wait(tm->crew);
+	qvl_crew_run(tm->crew, encode_job, &eb, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct qvl_chunk *c = cs[i];
 		if (eb.rc[i])
