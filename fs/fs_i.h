@@ -240,8 +240,12 @@ void qvl_inode_apply_policy(struct qvl_inode *in);
  * directory: a commit covers them all). */
 int qvl_persist_fsync(struct qvl_fs *fs, int durable);
 /* qvl_persist_fsync_file() - fsync(2) of one file: its dirty chunks to
- * the store, the catalog rows, one durable commit. */
+ * the store (small ones into the catalog: qvl_blob_fsync), the catalog
+ * rows, one durable commit. */
 int qvl_persist_fsync_file(struct qvl_fs *fs, struct qvl_inode *in);
+/* qvl_persist_fsync_dir() - fsync(2) of a directory: the rows (entries
+ * among them), one durable commit; no file's data. */
+int qvl_persist_fsync_dir(struct qvl_fs *fs);
 int qvl_persist_load(struct qvl_fs *fs);
 int qvl_persist_unmount(struct qvl_fs *fs);
 /* Flush dirty data and rows and commit; takes fs->lock itself. */

@@ -139,6 +139,15 @@ static void render_tiering(FILE *f, struct qvl_fs *fs,
 	       "Chunks in RAM newer than the store", t->dirty);
 	single(f, "frames_written_total", "counter",
 	       "Frames written to the store", t->frames_written);
+	single(f, "inline_frames_total", "counter",
+	       "Frames an fsync put in the catalog instead of the store",
+	       t->inline_frames);
+	single(f, "inline_bytes_total", "counter",
+	       "Bytes of the frames an fsync put in the catalog",
+	       t->inline_bytes);
+	single(f, "inline_replayed_total", "counter",
+	       "Frames from the catalog brought back into RAM at mount",
+	       t->inline_replayed);
 	single(f, "store_written_bytes_total", "counter",
 	       "Compressed bytes written to the store", t->frame_bytes_written);
 	single(f, "store_read_bytes_total", "counter",

@@ -165,7 +165,7 @@ static void qvl_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	(void)datasync;
 	(void)fi;
 	pthread_mutex_lock(&fs->lock);
-	int err = -qvl_persist_fsync(fs, 1);
+	int err = -qvl_persist_fsync_dir(fs);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, err);
 }

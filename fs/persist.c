@@ -241,7 +241,7 @@ static int fsync_with(struct qvl_fs *fs, struct qvl_inode *in, int durable)
 	if (qvl_fs_rdonly(fs))
 		return -EROFS;
 	int rc = !in ? qvl_tm_flush(fs->tm, 0, NULL)
-		     : in->blob ? qvl_blob_flush(in->blob) : 0;
+		     : in->blob ? qvl_blob_fsync(in->blob) : 0;
 	/* A full store commits all the same: the space of deleted, cut or
 	 * rewritten frames comes back only with a commit, so without one
 	 * nothing could be written again before the unmount (which commits
@@ -262,6 +262,20 @@ int qvl_persist_fsync(struct qvl_fs *fs, int durable)
 int qvl_persist_fsync_file(struct qvl_fs *fs, struct qvl_inode *in)
 {
 	return fsync_with(fs, in, 1);
+}
+
+int qvl_persist_fsync_dir(struct qvl_fs *fs)
+{
+	if (!fs->tm)
+		return 0;
+	if (qvl_fs_rdonly(fs))
+		return -EROFS;
+	/* The directory's entries and every file's row, sizes held back to
+	 * what the store backs (put_row): no file's data is written for it,
+	 * as fsync of a directory makes its entries durable, not the files'
+	 * bytes.  (A database's journal fsync'ed into the catalog, then its
+	 * directory: writing the journal to the store here cost a sync.) */
+	return rows_and_commit(fs, 1);
 }
 
 /* Chunks the flusher writes per turn of the lock: a read waiting behind it
@@ -514,6 +528,64 @@ static void drop_beyond_size(struct qvl_fs *fs)
 		}
 }
 
+/* Inline rows (tiers/catalog_inline.c), read first and brought back after
+ * the load: bringing them into RAM may evict, which writes rows. */
+struct inline_row {
+	struct inline_row *next;
+	uint64_t ino, idx;
+	uint32_t len;
+	unsigned char frame[];
+};
+
+static int collect_inline(void *arg, uint64_t ino, uint64_t idx,
+			  const void *frame, uint32_t len)
+{
+	struct inline_row **head = arg;
+	if (len > QVL_INLINE_MAX)
+		len = 0; /* damaged: no fsync puts one this long */
+	struct inline_row *r = malloc(sizeof(*r) + len);
+	if (!r)
+		return -ENOMEM;
+	*r = (struct inline_row){ .next = *head, .ino = ino, .idx = idx,
+				  .len = len };
+	if (len)
+		memcpy(r->frame, frame, len);
+	*head = r;
+	return 0;
+}
+
+/* Each inline row's bytes into its chunk, in RAM: what an fsync made
+ * durable there and the store does not have yet.  A row of no file, past
+ * its file's size, or with a frame that fails its checks is damage (the
+ * chunk keeps what the store has); anything else that fails fails the
+ * mount (no RAM for it). */
+static int replay_inline(struct qvl_fs *fs)
+{
+	struct inline_row *head = NULL;
+	int rc = qvl_catalog_load_inline(fs->cat, collect_inline, &head);
+	while (head) {
+		struct inline_row *r = head;
+		head = r->next;
+		struct qvl_inode *in = qvl_inode_get(fs, r->ino);
+		uint64_t chunks = (in ? in->size : 0) +
+				  ((uint64_t)1 << fs->chunk_shift) - 1;
+		int e = !rc && in && in->blob && r->len &&
+				r->idx < chunks >> fs->chunk_shift
+			? qvl_blob_replay_inline(in->blob, r->idx, r->frame,
+						 r->len)
+			: -EIO;
+		if (e == -EIO && !rc) {
+			fs->dangling++;
+			if (fs->repair)
+				qvl_catalog_del_inline(fs->cat, r->ino, r->idx);
+		} else if (e && !rc) {
+			rc = e;
+		}
+		free(r);
+	}
+	return rc;
+}
+
 static void load_succ(void *arg, uint64_t ino, uint64_t succ, uint32_t count)
 {
 	qvl_tm_succ_load(arg, ino, succ, count);
@@ -566,6 +638,9 @@ int qvl_persist_load(struct qvl_fs *fs)
 	drop_mount_lifetime_files(fs);
 	sweep_unlinked(fs, 0);
 	drop_beyond_size(fs);
+	rc = replay_inline(fs);
+	if (rc)
+		return rc;
 	qvl_catalog_load_succ(fs->cat, load_succ, fs->tm);
 	rc = qvl_nvme_list(fs->nvme, check_backing, fs);
 	if (rc)

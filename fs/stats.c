@@ -168,6 +168,11 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted,
 			s.tm.ahead_batches, s.tm.ahead_landed,
 			s.tm.ahead_dropped, s.tm.ahead_waits);
+		fprintf(f, "fsync into the catalog: frames %" PRIu64 "  %s"
+			   "  brought back at mount %" PRIu64 "\n",
+			s.tm.inline_frames,
+			human(s.tm.inline_bytes, a, sizeof(a)),
+			s.tm.inline_replayed);
 		fprintf(f, "replies: from chunk memory %s  chunks freed while "
 			   "replying %" PRIu64 "\n",
 			human(s.tm.reply_pinned_bytes, a, sizeof(a)),
@@ -257,6 +262,9 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		   ",\"reads_waited_async\":%" PRIu64 "},",
 		s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted, s.tm.ahead_batches,
 		s.tm.ahead_landed, s.tm.ahead_dropped, s.tm.ahead_waits);
+	fprintf(f, "\"inline\":{\"frames\":%" PRIu64 ",\"bytes\":%" PRIu64
+		   ",\"replayed\":%" PRIu64 "},",
+		s.tm.inline_frames, s.tm.inline_bytes, s.tm.inline_replayed);
 	fprintf(f, "\"replies\":{\"from_chunks_bytes\":%" PRIu64
 		   ",\"graves\":%" PRIu64 "},",
 		s.tm.reply_pinned_bytes, s.tm.reply_graves);

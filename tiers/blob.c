@@ -74,6 +74,7 @@ void qvl_blob_ram_free(struct qvl_blob *b, struct qvl_chunk *c)
 	c->pins = 0;
 	c->ram = NULL;
 	c->dirty = 0;
+	c->inlined = 0;
 	b->resident--;
 }
 
@@ -626,7 +627,7 @@ int qvl_blob_write_flags(struct qvl_blob *b, const void *buf, size_t len,
 		size_t n = b->chunk - in < len ? b->chunk - in : len;
 		struct qvl_chunk *c = b->map[idx];
 		memcpy((char *)c->ram + in, src, n);
-		c->dirty = 1;
+		qvl_chunk_dirtied(c);
 		c->ref = 1;
 		if (b->tm) {
 			qvl_tm_z_drop(b->tm, c); /* its frame is old now */
@@ -674,7 +675,7 @@ static void zero_part(struct qvl_blob *b, uint64_t off, uint64_t len)
 		c->hold = 0;
 	}
 	memset((char *)c->ram + (off & (b->chunk - 1)), 0, len);
-	c->dirty = 1;
+	qvl_chunk_dirtied(c);
 	if (b->tm)
 		qvl_tm_z_drop(b->tm, c);
 }
@@ -766,6 +767,48 @@ int qvl_blob_flush(struct qvl_blob *b)
 	return n ? qvl_tm_write_frames(b->tm, batch, n) : 0;
 }
 
+int qvl_blob_fsync(struct qvl_blob *b)
+{
+	if (!b->tm || !b->tm->cfg.nvme || (b->flags & QVL_BLOB_NO_STORE))
+		return 0;
+	struct qvl_chunk *batch[QVL_INLINE_CHUNKS];
+	unsigned n = 0;
+	for (uint64_t i = 0; i < b->nmap; i++) {
+		struct qvl_chunk *c = b->map[i];
+		if (!c || !c->ram || !c->dirty || c->inlined)
+			continue;
+		if (n == QVL_INLINE_CHUNKS)
+			return qvl_blob_flush(b); /* not a small change */
+		batch[n++] = c;
+	}
+	if (!n)
+		return 0;
+	int rc = qvl_tm_write_inline(b->tm, batch, n);
+	if (rc == -E2BIG || rc == -EOPNOTSUPP)
+		return qvl_blob_flush(b);
+	return rc;
+}
+
+int qvl_blob_replay_inline(struct qvl_blob *b, uint64_t idx,
+			   const void *frame, uint32_t len)
+{
+	if (!b->tm || idx >= QVL_BLOB_MAX_SIZE >> b->shift)
+		return -EFBIG;
+	char *tmp = malloc(b->chunk);
+	if (!tmp)
+		return -ENOMEM;
+	int rc = qvl_tm_decode_inline(b->tm, frame, len, tmp);
+	if (!rc)
+		rc = qvl_blob_write_flags(b, tmp, b->chunk, idx << b->shift,
+					  QVL_IO_UNCACHED);
+	free(tmp);
+	if (rc)
+		return rc;
+	b->map[idx]->inlined = 1; /* RAM is what the row holds */
+	b->tm->st.inline_replayed++;
+	return 0;
+}
+
 int qvl_blob_evict(struct qvl_blob *b)
 {
 	if (!b->tm || (b->flags & (QVL_BLOB_PINNED | QVL_BLOB_NO_STORE)) ||
@@ -842,7 +885,7 @@ int qvl_blob_recode_step(struct qvl_blob *b, unsigned max)
 				break;
 			fetched[nf++] = c;
 		}
-		c->dirty = 1; /* same bytes, written again with the codec */
+		qvl_chunk_dirtied(c); /* same bytes, again with the codec */
 		qvl_tm_z_drop(b->tm, c);
 		done++;
 	}
@@ -865,7 +908,8 @@ uint64_t qvl_blob_unbacked_from(const struct qvl_blob *b)
 	if (!b->tm || (b->flags & QVL_BLOB_NO_STORE))
 		return UINT64_MAX;
 	for (uint64_t i = 0; i < b->nmap; i++)
-		if (b->map[i] && qvl_tm_to_write(b->map[i]))
+		if (b->map[i] && qvl_tm_to_write(b->map[i]) &&
+		    !b->map[i]->inlined)
 			return i << b->shift;
 	return UINT64_MAX;
 }

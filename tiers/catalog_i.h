@@ -52,6 +52,8 @@ struct qvl_catalog {
 	int seq_fd;
 	sqlite3_stmt *succ_put; /* NULL without a successors table */
 	sqlite3_stmt *succ_del;
+	sqlite3_stmt *inline_put; /* NULL without an inline_frames table */
+	sqlite3_stmt *inline_del;
 };
 
 /* catalog_succ.c: make the successors table if it is missing; a file's
@@ -59,6 +61,13 @@ struct qvl_catalog {
  * transaction). */
 void qvl_cat_succ_open(struct qvl_catalog *cat);
 int qvl_cat_succ_del(struct qvl_catalog *cat, uint64_t ino);
+
+/* catalog_inline.c: make the inline_frames table if it is missing (the
+ * catalog is format 2 from then on); drop the rows of @ino's chunks
+ * @first..@last (in the open transaction). */
+void qvl_cat_inline_open(struct qvl_catalog *cat);
+int qvl_cat_inline_del(struct qvl_catalog *cat, uint64_t ino, uint64_t first,
+		       uint64_t last);
 
 /* The durable-commit record in the store: "QVLSEQ01", then the number as
  * 8 bytes little-endian. */

@@ -447,6 +447,7 @@ int qvl_catalog_open(const char *store_dir, unsigned chunk_shift,
 		goto out_free;
 	}
 	qvl_cat_succ_open(cat);
+	qvl_cat_inline_open(cat);
 	*out = cat;
 	return 0;
 

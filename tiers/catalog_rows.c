@@ -87,6 +87,8 @@ int qvl_catalog_del_inode(struct qvl_catalog *cat, uint64_t ino)
 		if (!rc)
 			rc = qvl_cat_exec(cat, dels[i]);
 	}
+	if (!rc)
+		rc = qvl_cat_inline_del(cat, ino, 0, UINT64_MAX);
 	return rc ? rc : qvl_cat_succ_del(cat, ino);
 }
 
@@ -170,7 +172,9 @@ int qvl_catalog_put_chunk(struct qvl_catalog *cat,
 		rc = sqlite3_bind_int64(st, 4, c->len);
 	if (rc != SQLITE_OK)
 		return qvl_cat_errno(rc);
-	return qvl_cat_exec(cat, QVL_ST_PUT_CHUNK);
+	rc = qvl_cat_exec(cat, QVL_ST_PUT_CHUNK);
+	/* The frame on the store is the chunk's newest now. */
+	return rc ? rc : qvl_cat_inline_del(cat, c->ino, c->idx, c->idx);
 }
 
 /* One statement serves both: (ino, idx) = or >= the index. */
@@ -191,13 +195,15 @@ static int del_chunk_rows(struct qvl_catalog *cat, enum qvl_cat_stmt which,
 
 int qvl_catalog_del_chunk(struct qvl_catalog *cat, uint64_t ino, uint64_t idx)
 {
-	return del_chunk_rows(cat, QVL_ST_DEL_CHUNK, ino, idx);
+	int rc = del_chunk_rows(cat, QVL_ST_DEL_CHUNK, ino, idx);
+	return rc ? rc : qvl_cat_inline_del(cat, ino, idx, idx);
 }
 
 int qvl_catalog_del_chunks(struct qvl_catalog *cat, uint64_t ino,
 			   uint64_t first_idx)
 {
-	return del_chunk_rows(cat, QVL_ST_DEL_CHUNKS, ino, first_idx);
+	int rc = del_chunk_rows(cat, QVL_ST_DEL_CHUNKS, ino, first_idx);
+	return rc ? rc : qvl_cat_inline_del(cat, ino, first_idx, UINT64_MAX);
 }
 
 static const void *col_blob(sqlite3_stmt *st, int i, size_t *len)

@@ -25,7 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QVL_CATALOG_FORMAT 1
+/* 2: frames kept in the catalog (inline_frames, catalog_inline.c); a
+ * format-1 catalog opened writable becomes format 2. */
+#define QVL_CATALOG_FORMAT 2
 
 struct qvl_catalog;
 
@@ -120,6 +122,26 @@ int qvl_catalog_load_succ(struct qvl_catalog *cat,
 			  void (*fn)(void *arg, uint64_t ino, uint64_t succ,
 				     uint32_t count),
 			  void *arg);
+
+/*
+ * Frames kept in the catalog (catalog_inline.c): qvl_catalog_put_inline()
+ * records @frame as chunk (@ino, @idx)'s newest, outranking its chunk row,
+ * until qvl_catalog_put_chunk() or a delete of the chunk drops it (in the
+ * open transaction; -EOPNOTSUPP on a catalog without the table).
+ * qvl_catalog_load_inline() calls @fn for every row (@len 0: no frame;
+ * negative numbers come as UINT64_MAX); a non-zero return stops it and is
+ * returned.  @fn must not change the catalog.
+ */
+int qvl_catalog_has_inline(const struct qvl_catalog *cat);
+int qvl_catalog_put_inline(struct qvl_catalog *cat, uint64_t ino,
+			   uint64_t idx, const void *frame, uint32_t len);
+/* Drop the inline row of (@ino, @idx), if any (a damaged one, -o repair). */
+int qvl_catalog_del_inline(struct qvl_catalog *cat, uint64_t ino,
+			   uint64_t idx);
+int qvl_catalog_load_inline(struct qvl_catalog *cat,
+			    int (*fn)(void *arg, uint64_t ino, uint64_t idx,
+				      const void *frame, uint32_t len),
+			    void *arg);
 
 /* qvl_catalog_record() - open catalogs from now on through a VFS that logs
  * their changes (qvl_record.h; for simulated power cuts).  0 or -errno. */

@@ -298,6 +298,9 @@ struct qvl_tm_stats {
 	uint64_t fetched;      /* chunks read back from disk */
 	uint64_t frames_written;
 	uint64_t frame_bytes_written; /* compressed bytes to disk */
+	/* fsyncs' small frames put in the catalog instead (catalog_inline.c):
+	 * frames, their bytes; and those brought back at mount. */
+	uint64_t inline_frames, inline_bytes, inline_replayed;
 	uint64_t frame_bytes_read;    /* compressed bytes from disk */
 	uint64_t raw_bytes_read;      /* the same, decoded */
 	uint64_t io_errors;
@@ -421,6 +424,25 @@ int qvl_blob_attach_frame(struct qvl_blob *blob, uint64_t idx, uint32_t slot,
 /* qvl_blob_flush() - write every dirty chunk of this blob to disk (in the
  * catalog's open transaction).  A no-op for NO_STORE blobs. */
 int qvl_blob_flush(struct qvl_blob *blob);
+
+/*
+ * qvl_blob_fsync() - what fsync needs of this blob: its dirty chunks
+ * durable with the next (durable) commit.  Up to QVL_INLINE_CHUNKS of
+ * them whose frames are at most QVL_INLINE_MAX bytes go into the catalog
+ * (qvl_catalog_put_inline), so the commit's one sync covers them; they
+ * stay dirty in RAM, backed, and reach the store later like any dirty
+ * chunk.  Else, or without the catalog's table, qvl_blob_flush().
+ */
+#define QVL_INLINE_CHUNKS 4
+#define QVL_INLINE_MAX (64u << 10)
+int qvl_blob_fsync(struct qvl_blob *blob);
+
+/* qvl_blob_replay_inline() - at mount, after the load: chunk @idx's bytes
+ * are @frame, kept in the catalog by an fsync: they come into RAM, dirty
+ * and backed by that row.  -EIO for a frame that fails its checks (the
+ * chunk keeps what the store has), -ENOSPC, -ENOMEM, -EFBIG. */
+int qvl_blob_replay_inline(struct qvl_blob *blob, uint64_t idx,
+			   const void *frame, uint32_t len);
 
 /* qvl_blob_evict() - write and drop from RAM every chunk that may leave it
  * (advice=dontneed, tier=nvme).  -ENOSPC when the store is full. */

@@ -539,10 +539,55 @@ static int write_frames_locked(struct qvl_tm *tm, struct qvl_chunk **cs,
 		qvl_chunk_changed(c);
 		b->disk_bytes += r[i].len;
 		c->dirty = 0;
+		c->inlined = 0; /* put_chunk dropped its inline row */
 		tm->st.frames_written++;
 		tm->st.frame_bytes_written += r[i].len;
 	}
 	return rc ? rc : short_batch ? -ENOSPC : 0;
+}
+
+int qvl_tm_write_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
+{
+	if (!tm->cfg.cat || !qvl_catalog_has_inline(tm->cfg.cat))
+		return -EOPNOTSUPP;
+	if (n > TM_BATCH)
+		return -E2BIG;
+	struct encode_batch eb = { .tm = tm, .cs = cs };
+	int rc = 0;
+	pthread_mutex_lock(&tm->work);
+	qvl_crew_run(tm->crew, encode_job, &eb, n);
+	for (unsigned i = 0; i < n && !rc; i++)
+		rc = eb.rc[i] ? eb.rc[i] : eb.len[i] > QVL_INLINE_MAX ? -E2BIG
+								    : 0;
+	for (unsigned i = 0; i < n && !rc; i++) {
+		struct qvl_chunk *c = cs[i];
+		rc = qvl_catalog_put_inline(tm->cfg.cat, c->blob->ino, c->idx,
+					    (char *)tm->bounce +
+						    (size_t)i * tm->slot_size,
+					    (uint32_t)eb.len[i]);
+		if (rc)
+			break;
+		c->inlined = 1;
+		tm->st.inline_frames++;
+		tm->st.inline_bytes += eb.len[i];
+	}
+	pthread_mutex_unlock(&tm->work);
+	return rc;
+}
+
+int qvl_tm_decode_inline(struct qvl_tm *tm, const void *frame, uint32_t len,
+			 void *dst)
+{
+	struct qvl_nvme_req r = { .buf = (void *)frame, .len = len };
+	size_t out;
+	if (!tm->crew)
+		return -EIO; /* no store: no frames */
+	pthread_mutex_lock(&tm->work);
+	int rc = qvl_tm_decode_frame(tm->codec[0], &r,
+				     (size_t)1 << tm->cfg.chunk_shift, dst,
+				     &out);
+	pthread_mutex_unlock(&tm->work);
+	return rc ? -EIO : 0;
 }
 
 int qvl_tm_flush(struct qvl_tm *tm, uint64_t max, uint64_t *left)

@@ -46,6 +46,9 @@ struct qvl_chunk {
 	uint8_t disk_slot;  /* the slot holding that frame */
 	int8_t cslot_before; /* committed slot when wepoch began, -1 none */
 	uint8_t dirty;      /* ram is newer than the disk frame */
+	/* ram is what the chunk's inline row in the catalog holds (an fsync
+	 * put it there): dirty, but backed (catalog_inline.c). */
+	uint8_t inlined;
 	uint8_t ref;        /* clock: touched since the hand passed */
 	uint8_t hold;       /* used by the operation in progress */
 	uint8_t lost;       /* a volatile chunk dropped under pressure */
@@ -57,6 +60,13 @@ struct qvl_chunk {
 	uint16_t pins; /* READ replies reading its RAM now (reply.c) */
 	uint32_t gen; /* bumped when its RAM or disk frame changes */
 };
+
+/* @c's RAM bytes changed: newer than any frame of them. */
+static inline void qvl_chunk_dirtied(struct qvl_chunk *c)
+{
+	c->dirty = 1;
+	c->inlined = 0;
+}
 
 /* @c's bytes were given RAM, or its disk frame changed: a readahead of it
  * in flight is out of date. */
@@ -245,6 +255,13 @@ int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
 /* Decode @c's frame into @dst (a chunk) without bringing it into RAM. */
 int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst);
 int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
+/* Frames of @cs[0..n) into the catalog as inline rows (qvl_blob_fsync):
+ * -E2BIG (nothing put) when one codes larger than QVL_INLINE_MAX,
+ * -EOPNOTSUPP without the catalog's table. */
+int qvl_tm_write_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
+/* Decode an inline row's @frame into @dst (a chunk): 0 or -EIO. */
+int qvl_tm_decode_inline(struct qvl_tm *tm, const void *frame, uint32_t len,
+			 void *dst);
 int qvl_tm_defer(struct qvl_tm *tm, uint64_t ino, uint64_t idx, uint32_t slot,
 		 int remove);
 

@@ -14,6 +14,9 @@
 #     refused with a message, nothing deleted;
 #   - an immutable catalog.db (0.2 mounted, lost every change, exited 0):
 #     read-only from the first change, exit status 3;
+#   - an fsync's frame kept in the catalog (inline_frames) that fails its
+#     checks, or belongs to no file: counted as damage, read-only, the
+#     file reads what the store has, and a repair drops the rows;
 #   - catalog.db-wal deleted after a crash (0.2 mounted the older catalog,
 #     losing fsync'ed files without a word): refused, naming the WAL.
 cd "$(dirname "$0")/../.."
@@ -85,6 +88,18 @@ eq "$(qvl_json 'j["errors"]["dangling"]'),$(qvl_json 'j["errors"]["read_only"]')
 check rm "$QVL_MNT/new"
 timeout 20 cmp -s "$QVL_TMP/b" "$QVL_MNT/b" || fail "b after the repair"
 qvl_umount
+
+# Inline rows (tiers/catalog_inline.c) that are damage: a frame of garbage
+# for b's chunk 0, and a row of a file that does not exist.
+sql "INSERT INTO inline_frames VALUES($ib, 0, x'00112233445566778899')"
+sql "INSERT INTO inline_frames VALUES(987654, 0, x'0011')"
+qvl_mount ram=16M
+eq "$(qvl_json 'j["errors"]["dangling"]'),$(qvl_json 'j["errors"]["read_only"]')" "2,True" "bad inline rows"
+timeout 20 cmp -s "$QVL_TMP/b" "$QVL_MNT/b" || fail "b with a bad inline row"
+qvl_umount
+qvl_mount ram=16M,repair
+qvl_umount
+[ "$(sql_get "SELECT count(*) FROM inline_frames")" = 0 ] || fail "repair left inline rows"
 
 # An immutable catalog (where chattr works): the first change fails, the
 # mount turns read-only, and the daemon's exit status says so.

@@ -606,11 +606,77 @@ static void make_store(const char *dir, int inodes)
 	qvl_catalog_close(cat);
 }
 
+struct inl {
+	int n;
+	uint64_t ino[16], idx[16];
+	uint32_t len[16];
+	char first[16];
+};
+
+static int inl_cb(void *arg, uint64_t ino, uint64_t idx, const void *frame,
+		  uint32_t len)
+{
+	struct inl *l = arg;
+	if (l->n < 16) {
+		l->ino[l->n] = ino;
+		l->idx[l->n] = idx;
+		l->len[l->n] = len;
+		l->first[l->n] = len ? *(const char *)frame : 0;
+	}
+	l->n++;
+	return 0;
+}
+
+/* Frames kept in the catalog (catalog_inline.c): they persist, a chunk
+ * row put afterwards drops its chunk's, deletes of chunks and inodes drop
+ * theirs, and a format-1 catalog gains the table (and format 2). */
+static void test_inline(void)
+{
+	char *dir = store_new();
+	struct qvl_catalog *cat = cat_open(dir);
+	QVL_CHECK(qvl_catalog_has_inline(cat));
+	for (uint64_t ino = 40; ino <= 42; ino++)
+		for (uint64_t i = 0; i < 4; i++)
+			QVL_CHECK_EQ(qvl_catalog_put_inline(cat, ino, i, "abc",
+							    3), 0);
+	QVL_CHECK_EQ(qvl_catalog_put_inline(cat, 40, 0, "xyzw", 4), 0);
+	QVL_CHECK_EQ(qvl_catalog_put_inline(cat, 40, 1, "x", 0), -EINVAL);
+	QVL_CHECK_EQ(qvl_catalog_commit(cat, 1), 0);
+	struct qvl_cat_chunk c = { 40, 1, 0, 100 };
+	QVL_CHECK_EQ(qvl_catalog_put_chunk(cat, &c), 0);
+	QVL_CHECK_EQ(qvl_catalog_del_chunk(cat, 40, 2), 0);
+	QVL_CHECK_EQ(qvl_catalog_del_chunks(cat, 41, 1), 0);
+	QVL_CHECK_EQ(qvl_catalog_del_inode(cat, 42), 0);
+	QVL_CHECK_EQ(qvl_catalog_commit(cat, 1), 0);
+	qvl_catalog_close(cat);
+
+	cat = cat_open(dir);
+	struct inl l = { 0 };
+	QVL_CHECK_EQ(qvl_catalog_load_inline(cat, inl_cb, &l), 0);
+	/* left: (40,0) "xyzw", (40,3), (41,0) */
+	QVL_CHECK_EQ(l.n, 3);
+	QVL_CHECK(l.ino[0] == 40 && l.idx[0] == 0 && l.len[0] == 4 &&
+		  l.first[0] == 'x');
+	QVL_CHECK(l.ino[1] == 40 && l.idx[1] == 3);
+	QVL_CHECK(l.ino[2] == 41 && l.idx[2] == 0);
+	qvl_catalog_close(cat);
+
+	/* A format-1 catalog (no table) is upgraded when opened. */
+	raw_exec(dir, "DROP TABLE inline_frames; PRAGMA user_version=1");
+	cat = cat_open(dir);
+	QVL_CHECK(cat && qvl_catalog_has_inline(cat));
+	l.n = 0;
+	QVL_CHECK_EQ(qvl_catalog_load_inline(cat, inl_cb, &l), 0);
+	QVL_CHECK_EQ(l.n, 0);
+	qvl_catalog_close(cat);
+	store_free(dir);
+}
+
 static void test_refuse_newer(void)
 {
 	char *dir = store_new();
 	make_store(dir, 10);
-	raw_exec(dir, "PRAGMA user_version=2");
+	raw_exec(dir, "PRAGMA user_version=3");
 	expect_refused(dir, SHIFT, -EPROTONOSUPPORT);
 	store_free(dir);
 }
@@ -773,6 +839,7 @@ int main(void)
 	QVL_RUN(test_refuse_truncated);
 	QVL_RUN(test_refuse_chunk_shift);
 	QVL_RUN(test_refuse_no_dir);
+	QVL_RUN(test_inline);
 	QVL_RUN(test_100k);
 	return QVL_TEST_EXIT();
 }

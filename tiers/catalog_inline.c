@@ -1,0 +1,134 @@
+/*
+ * catalog_inline.c - frames kept in the catalog itself.
+ *
+ * An fsync of a file whose dirty chunks code to small frames puts those
+ * frames here, in the same commit as the file's row, and syncs once (the
+ * WAL) instead of twice (the backing file, then the WAL): a database's
+ * journal and its few changed pages.  A row (ino, idx, frame) holds chunk
+ * idx's bytes as they were at that fsync; it outranks the chunk's row in
+ * `chunks`, whose frame on the store is older.  The frame goes to the
+ * store later like any dirty chunk, and the commit that records it there
+ * drops the row here (qvl_catalog_put_chunk); a chunk deleted, cut off or
+ * punched drops its row with its chunk row.
+ *
+ * A daemon that did not know this table would read such a store without
+ * the rows and lose what was fsync'ed into them, so the table comes with
+ * format 2: a format-1 catalog opened writable gains it and is format 2
+ * from then on.  A catalog that cannot take it (an immutable one) works
+ * without: fsync then writes every frame to the store.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "catalog_i.h"
+
+static const char inline_schema[] =
+	"CREATE TABLE IF NOT EXISTS inline_frames(ino INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL, frame BLOB NOT NULL,"
+	" PRIMARY KEY(ino, idx)) WITHOUT ROWID";
+
+void qvl_cat_inline_open(struct qvl_catalog *cat)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+		 QVL_CATALOG_FORMAT);
+	if (sqlite3_exec(cat->db, inline_schema, NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(cat->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_prepare_v3(cat->db, "INSERT OR REPLACE INTO inline_frames"
+				" VALUES(?1, ?2, ?3)", -1,
+			       SQLITE_PREPARE_PERSISTENT, &cat->inline_put,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(cat->db, "DELETE FROM inline_frames WHERE"
+				" ino = ?1 AND idx >= ?2 AND idx <= ?3", -1,
+			       SQLITE_PREPARE_PERSISTENT, &cat->inline_del,
+			       NULL) != SQLITE_OK) {
+		sqlite3_finalize(cat->inline_put);
+		cat->inline_put = NULL;
+	}
+}
+
+int qvl_cat_inline_del(struct qvl_catalog *cat, uint64_t ino, uint64_t first,
+		       uint64_t last)
+{
+	sqlite3_stmt *st = cat->inline_del;
+	if (!cat->inline_put || !st)
+		return 0;
+	if (first > INT64_MAX)
+		return 0;
+	if (last > INT64_MAX)
+		last = INT64_MAX;
+	if (sqlite3_bind_int64(st, 1, (int64_t)ino) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (int64_t)first) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (int64_t)last) != SQLITE_OK)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+}
+
+int qvl_catalog_del_inline(struct qvl_catalog *cat, uint64_t ino,
+			   uint64_t idx)
+{
+	int rc = qvl_cat_begin(cat);
+	return rc ? rc : qvl_cat_inline_del(cat, ino, idx, idx);
+}
+
+int qvl_catalog_has_inline(const struct qvl_catalog *cat)
+{
+	return cat->inline_put != NULL;
+}
+
+int qvl_catalog_put_inline(struct qvl_catalog *cat, uint64_t ino,
+			   uint64_t idx, const void *frame, uint32_t len)
+{
+	sqlite3_stmt *st = cat->inline_put;
+	if (!st)
+		return -EOPNOTSUPP;
+	if (ino > INT64_MAX || idx > INT64_MAX || !len)
+		return -EINVAL;
+	int rc = qvl_cat_begin(cat);
+	if (rc)
+		return rc;
+	if (sqlite3_bind_int64(st, 1, (int64_t)ino) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (int64_t)idx) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 3, frame, (int)len, SQLITE_STATIC) !=
+		    SQLITE_OK)
+		return -EIO;
+	rc = sqlite3_step(st);
+	sqlite3_clear_bindings(st); /* the frame is the caller's */
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+}
+
+int qvl_catalog_load_inline(struct qvl_catalog *cat,
+			    int (*fn)(void *arg, uint64_t ino, uint64_t idx,
+				      const void *frame, uint32_t len),
+			    void *arg)
+{
+	sqlite3_stmt *st;
+	if (!cat->inline_put)
+		return 0;
+	if (sqlite3_prepare_v2(cat->db, "SELECT ino, idx, frame FROM"
+				" inline_frames", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t ino = sqlite3_column_int64(st, 0);
+		int64_t idx = sqlite3_column_int64(st, 1);
+		const void *frame = sqlite3_column_blob(st, 2);
+		int len = sqlite3_column_bytes(st, 2);
+		/* A damaged row is the caller's to judge: it cannot tell a
+		 * negative number from a huge one, so both come as huge. */
+		ret = fn(arg, ino < 0 ? UINT64_MAX : (uint64_t)ino,
+			 idx < 0 ? UINT64_MAX : (uint64_t)idx, frame,
+			 frame && len > 0 ? (uint32_t)len : 0);
+		if (ret)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (ret)
+		return ret;
+	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+}
