@@ -48,8 +48,10 @@ int qvl_blob_create(struct qvl_pool *pool, unsigned chunk_shift,
 int qvl_blob_create_tm(struct qvl_tm *tm, uint64_t ino, struct qvl_blob **out)
 {
 	int rc = blob_new(tm->cfg.pool, tm, tm->cfg.chunk_shift, out);
-	if (!rc)
+	if (!rc) {
 		(*out)->ino = ino;
+		tm->prio_blobs[QVL_PRIO_KEEP]++;
+	}
 	return rc;
 }
 
@@ -107,6 +109,8 @@ void qvl_blob_destroy(struct qvl_blob *blob)
 {
 	if (!blob)
 		return;
+	if (blob->tm)
+		blob->tm->prio_blobs[blob->priority]--;
 	for (uint64_t i = 0; i < blob->nmap; i++) {
 		struct qvl_chunk *c = blob->map[i];
 		if (c) {
@@ -849,7 +853,12 @@ uint64_t qvl_blob_resident(const struct qvl_blob *b)
 
 void qvl_blob_set_priority(struct qvl_blob *b, unsigned priority)
 {
-	b->priority = (uint8_t)(priority > 9 ? 9 : priority);
+	uint8_t p = (uint8_t)(priority > 9 ? 9 : priority);
+	if (b->tm) {
+		b->tm->prio_blobs[b->priority]--;
+		b->tm->prio_blobs[p]++;
+	}
+	b->priority = p;
 }
 
 void qvl_blob_recode_start(struct qvl_blob *b)

@@ -147,8 +147,9 @@ struct qvl_tm {
 	 * (many streams in too little RAM would thrash otherwise). */
 	unsigned ra_win;
 	/* While making room: chunks of blobs above this priority stay
-	 * (tm_room.c tries QVL_PRIO_KEEP first, then everything). */
+	 * (tm_room.c tries each priority that has blobs, lowest first). */
 	uint8_t prio_cap;
+	uint64_t prio_blobs[10]; /* blobs at each priority */
 	unsigned ra_calm; /* chunks fetched since readahead was last wasted */
 	/* Cross-file prefetch (succ.c, blob.c): the successor table, and the
 	 * file the last read was of. */

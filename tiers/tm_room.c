@@ -456,13 +456,18 @@ void qvl_tm_room_from_pc(struct qvl_tm *tm, uint64_t bytes)
 
 int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes)
 {
-	/* Files of a priority above the default keep their RAM while
-	 * anything at or below it can leave. */
-	tm->prio_cap = QVL_PRIO_KEEP;
-	int rc = make_room_upto(tm, bytes);
-	tm->prio_cap = 9;
-	if (rc == -ENOSPC)
+	/* Priority first: while anything of a lower priority can leave, a
+	 * file keeps its RAM; within a priority the policies above choose.
+	 * Only priorities some file has are tried (each try that finds
+	 * nothing is a sweep of the clock). */
+	int rc = -ENOSPC;
+	for (unsigned p = 0; p <= 9 && rc == -ENOSPC; p++) {
+		if (p < 9 && !tm->prio_blobs[p])
+			continue;
+		tm->prio_cap = (uint8_t)p;
 		rc = make_room_upto(tm, bytes);
+	}
+	tm->prio_cap = 9;
 	return rc;
 }
 

@@ -866,6 +866,62 @@ static void t_reply(void)
 	env_free(&e);
 }
 
+/* The chunks of @b in RAM. */
+static uint64_t in_ram(struct qvl_blob *b)
+{
+	uint64_t ram, disk;
+	qvl_blob_residency(b, &ram, &disk);
+	return ram;
+}
+
+/*
+ * Priorities 0-9 in eviction: files at priorities 3, 1 and 7 (written in
+ * that order) fill most of RAM, then a file at the default (5) is written
+ * through it.  What it needs comes from priority 1, though 3's chunks are
+ * older; 7's stay.  (With two classes, "at most 5" and the rest, CLOCK
+ * took 3's older chunks first.)
+ */
+static void t_priority(void)
+{
+	struct env e;
+	unsigned char *p = malloc(12 * CHUNK), *got = malloc(12 * CHUNK);
+	static const unsigned prio[NBLOB] = { 1, 3, 7, 5 };
+	QVL_CHECK_EQ(env_new(&e, 16), 0);
+	noise(p, 12 * CHUNK); /* frames do not stay in RAM: raw only */
+	for (unsigned k = 0; k < NBLOB; k++)
+		qvl_blob_set_priority(e.b[k], prio[k]);
+	static const unsigned order[3] = { 1, 0, 2 };
+	for (unsigned j = 0; j < 3; j++)
+		for (unsigned i = 0; i < 4; i++)
+			QVL_CHECK_EQ(qvl_blob_write_flags(e.b[order[j]],
+							  p + i * CHUNK, CHUNK,
+							  i * CHUNK,
+							  QVL_IO_UNCACHED), 0);
+	/* 4 chunks beyond the 4 free: priority 1's four. */
+	for (unsigned i = 0; i < 8; i++)
+		QVL_CHECK_EQ(qvl_blob_write_flags(e.b[3], p + i * CHUNK, CHUNK,
+						  i * CHUNK, QVL_IO_UNCACHED),
+			     0);
+	fprintf(stderr, "    in RAM after the write, chunks: priority 1: %llu,"
+			" 3: %llu, 7: %llu, 5 (the writer): %llu\n",
+		(unsigned long long)in_ram(e.b[0]),
+		(unsigned long long)in_ram(e.b[1]),
+		(unsigned long long)in_ram(e.b[2]),
+		(unsigned long long)in_ram(e.b[3]));
+	QVL_CHECK_EQ(in_ram(e.b[0]), 0);
+	QVL_CHECK_EQ(in_ram(e.b[1]), 4);
+	QVL_CHECK_EQ(in_ram(e.b[2]), 4);
+	check_budget(&e);
+	for (unsigned k = 0; k < NBLOB; k++) {
+		size_t n = (k == 3 ? 8 : 4) * CHUNK;
+		QVL_CHECK_EQ(qvl_blob_read(e.b[k], got, n, 0), 0);
+		QVL_CHECK(!memcmp(got, p, n));
+	}
+	free(p);
+	free(got);
+	env_free(&e);
+}
+
 int main(void)
 {
 	static const unsigned crews[] = { 0, 3 };
@@ -882,6 +938,7 @@ int main(void)
 		QVL_RUN(t_kernel_loop);
 		QVL_RUN(t_ahead);
 		QVL_RUN(t_reply);
+		QVL_RUN(t_priority);
 	}
 	return QVL_TEST_EXIT();
 }
