@@ -157,8 +157,10 @@ struct qvl_tm {
 	uint64_t last_ino;
 	struct tm_deferred *deferred;
 	size_t ndeferred, capdeferred;
-	/* Chunk memory freed while READ replies still read it (reply.c). */
+	/* Chunk memory freed while READ replies still read it, and the pins
+	 * replies hold now (reply.c). */
 	struct tm_grave *grave;
+	uint64_t pinned;
 	struct qvl_tm_stats st;
 };
 

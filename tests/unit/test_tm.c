@@ -801,9 +801,10 @@ static void t_reply(void)
 	unsigned char *p = malloc(48 * CHUNK), *q = malloc(48 * CHUNK);
 	unsigned char *got = malloc(48 * CHUNK);
 	struct qvl_reply *r = malloc(sizeof(*r)), *r2 = malloc(sizeof(*r2));
+	struct qvl_reply *r3 = malloc(sizeof(*r3));
 	struct qvl_tm_stats st;
 	struct qvl_pool_stats ps0, ps1;
-	QVL_CHECK_EQ(env_new(&e, 16), 0);
+	QVL_CHECK_EQ(env_new(&e, 40), 0); /* replies may pin 5 chunks */
 	fill(p, 48 * CHUNK);
 	fill(q, 48 * CHUNK);
 	QVL_CHECK_EQ(write_big(e.b[0], p, 6 * CHUNK), 0);
@@ -819,18 +820,23 @@ static void t_reply(void)
 	QVL_CHECK_EQ(qvl_blob_read_ahead(e.b[0], got, CHUNK, 0, 0, NULL, r2),
 		     0);
 	QVL_CHECK(reply_is(r2, p, CHUNK));
+	/* Past an eighth of the budget pinned, a reply is a copy. */
+	QVL_CHECK_EQ(qvl_blob_read_ahead(e.b[0], got, CHUNK, 5 * CHUNK, 0,
+					 NULL, r3), 0);
+	QVL_CHECK_EQ(r3->npin, 0);
+	QVL_CHECK(reply_is(r3, p + 5 * CHUNK, CHUNK));
 
-	/* Pressure: 24 chunks through a 16-chunk budget around them (the
+	/* Pressure: 48 chunks through a 40-chunk budget around them (the
 	 * page cache of what was read is charged, and stays too). */
-	QVL_CHECK_EQ(write_big(e.b[1], q, 24 * CHUNK), 0);
-	QVL_CHECK(same(e.b[1], q, 24 * CHUNK));
+	QVL_CHECK_EQ(write_big(e.b[1], q, 48 * CHUNK), 0);
+	QVL_CHECK(same(e.b[1], q, 48 * CHUNK));
 	check_budget(&e);
 	QVL_CHECK(reply_is(r, p + off, len));
 
 	/* Truncated away while replies read it: its memory waits, and is
 	 * given back by the last reply done. */
 	qvl_blob_truncate(e.b[0], 0);
-	QVL_CHECK_EQ(write_big(e.b[2], q + 12 * CHUNK, 24 * CHUNK), 0);
+	QVL_CHECK_EQ(write_big(e.b[2], q, 48 * CHUNK), 0);
 	QVL_CHECK(reply_is(r, p + off, len));
 	QVL_CHECK(reply_is(r2, p, CHUNK));
 	qvl_tm_get_stats(e.tm, &st);
@@ -863,6 +869,7 @@ static void t_reply(void)
 	free(got);
 	free(r);
 	free(r2);
+	free(r3);
 	env_free(&e);
 }
 
@@ -887,7 +894,9 @@ static void t_priority(void)
 	unsigned char *p = malloc(12 * CHUNK), *got = malloc(12 * CHUNK);
 	static const unsigned prio[NBLOB] = { 1, 3, 7, 5 };
 	QVL_CHECK_EQ(env_new(&e, 16), 0);
+	uint64_t saved = rng_state; /* the tests after it see the same data */
 	noise(p, 12 * CHUNK); /* frames do not stay in RAM: raw only */
+	rng_state = saved;
 	for (unsigned k = 0; k < NBLOB; k++)
 		qvl_blob_set_priority(e.b[k], prio[k]);
 	static const unsigned order[3] = { 1, 0, 2 };
