@@ -16,7 +16,8 @@
 #
 # Prints one line per run: the build, each pass's logical GB/s, the daemon's
 # CPU seconds (user+sys) and the cgroup's peak; then per build the median of
-# each pass.  The store is written once with the first build.
+# each pass.  The store is written once with the first build, and each run
+# starts from a copy of it.
 set -u
 DIR=/var/tmp LIMIT=1024 PASSES=4 REPS=3
 while getopts d:L:p:r:h o; do
@@ -63,6 +64,10 @@ done
 sync "$MNT"/*
 down
 rm -rf "$W/plain"
+# Every run starts from this copy of the store: a build may change the
+# store's format on its way (catalog format 2 came that way), and an
+# older build refuses a newer store.
+cp -a "$STORE" "$W/store.orig"
 
 cat >"$W/reader.py" <<'EOF'
 import numpy as np, os, sys, time
@@ -83,6 +88,7 @@ EOF
 : >"$W/runs"
 for r in $(seq "$REPS"); do
 	for b in "$@"; do
+		rm -rf "$STORE" && cp -a "$W/store.orig" "$STORE"
 		sync
 		echo 3 >/proc/sys/vm/drop_caches
 		[ -d $CG ] && rmdir $CG
