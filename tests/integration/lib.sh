@@ -104,6 +104,25 @@ j = json.load(open(sys.argv[1] + "/.qvl/stats.json"))
 print(eval(sys.argv[2]))' "$QVL_MNT" "$1"
 }
 
+# qvl_wait_json EXPR SECONDS: until the Python expression EXPR over
+# stats.json (as j) holds; 1 if it never did.
+qvl_wait_json() {
+	for _ in $(seq $(($2 * 10))); do
+		[ "$(qvl_json "$1")" = True ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# qvl_same_files WHEN NAME...: each $QVL_TMP/NAME equals $QVL_MNT/NAME.
+qvl_same_files() {
+	local when=$1 f
+	shift
+	for f in "$@"; do
+		cmp -s "$QVL_TMP/$f" "$QVL_MNT/$f" || fail "$f differs $when"
+	done
+}
+
 # eq A B MSG: A and B must be equal strings.
 eq() {
 	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"

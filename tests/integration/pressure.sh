@@ -21,37 +21,25 @@ for i in 1 2 3 4 5; do
 	cat "$QVL_MNT/f$i" >/dev/null
 done
 target() { qvl_json 'j["pressure"]["ram_target"]'; }
-# wait_for EXPR SECONDS: until the Python expression over stats.json holds.
-wait_for() {
-	for _ in $(seq $(($2 * 10))); do
-		[ "$(qvl_json "$1")" = True ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 eq "$(target)" $((64 * MiB)) "target before pressure"
 used_before=$(qvl_json 'j["tiers"]["ram"]["used"]')
 psi 60.00
-wait_for 'j["pressure"]["ram_target"] == 16 << 20' 8 ||
+qvl_wait_json 'j["pressure"]["ram_target"] == 16 << 20' 8 ||
 	fail "target under pressure: $(target), want 16 MiB"
 used=$(qvl_json 'j["tiers"]["ram"]["used"]')
 [ "$used" -le $((16 * MiB)) ] || fail "RAM used under pressure: $used (was $used_before)"
 shrinks=$(qvl_json 'j["pressure"]["shrinks"]')
 [ "$shrinks" -ge 4 ] || fail "shrinks: $shrinks"
 psi 0.00
-wait_for 'j["pressure"]["ram_target"] == 64 << 20' 12 ||
+qvl_wait_json 'j["pressure"]["ram_target"] == 64 << 20' 12 ||
 	fail "target after relief: $(target), want 64 MiB"
 [ "$(qvl_json 'j["pressure"]["grows"]')" -ge 6 ] || fail "grows: $(qvl_json 'j["pressure"]["grows"]')"
 [ "$(qvl_json 'j["pressure"]["seconds"] > 3')" = True ] || fail "seconds under pressure: $(qvl_json 'j["pressure"]["seconds"]')"
 grep -q "^pressure: target" "$QVL_MNT/.qvl/stats" || fail "no pressure line in .qvl/stats"
-for i in 1 2 3 4 5; do
-	cmp -s "$QVL_TMP/f$i" "$QVL_MNT/f$i" || fail "f$i differs after pressure"
-done
+qvl_same_files "after pressure" f1 f2 f3 f4 f5
 qvl_umount
 qvl_mount ram=64M
-for i in 1 2 3 4 5; do
-	cmp -s "$QVL_TMP/f$i" "$QVL_MNT/f$i" || fail "f$i differs after a remount"
-done
+qvl_same_files "after a remount" f1 f2 f3 f4 f5
 qvl_umount
 # The default floor (ram/4) is never below two chunks, the least the
 # tiers work with (an explicit ram_min= below it is refused).

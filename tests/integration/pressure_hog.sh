@@ -36,27 +36,21 @@ for i in 1 2 3 4 5; do
 	cp "$QVL_TMP/f$i" "$QVL_MNT/f$i"
 done
 target() { qvl_json 'j["pressure"]["ram_target"]'; }
-wait_for() { # EXPR SECONDS: until the Python expression over stats.json holds
-	for _ in $(seq $(($2 * 10))); do
-		[ "$(qvl_json "$1")" = True ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 eq "$(target)" $((64 * MiB)) "target before the hog"
 psi_total() { sed -n 's/^some .*total=\([0-9]*\)/\1/p' /proc/pressure/memory; }
 before=$(psi_total)
-# The hog: its file's pages leave the page cache first, so the cgroup is
-# charged for reading them (pages cached already are charged elsewhere).
-"$QVL_PYTHON" -c "import os; fd = os.open('$QVL_TMP/hog', os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)"
+# The hog: its file's pages leave the page cache first (written back, then
+# dropped), so the cgroup is charged for reading them; pages cached
+# already are charged elsewhere, and dirty ones cannot be dropped.
+"$QVL_PYTHON" -c "import os; fd = os.open('$QVL_TMP/hog', os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)"
 for k in 1 2 3 4; do
 	sh -c "echo \$\$ >$CG/cgroup.procs; while :; do cat $QVL_TMP/hog >/dev/null; done" &
 	HOGPIDS="$HOGPIDS $!"
 done
 shrunk=0
-wait_for 'j["pressure"]["ram_target"] <= 48 << 20' 25 && shrunk=1
+qvl_wait_json 'j["pressure"]["ram_target"] <= 48 << 20' 25 && shrunk=1
 low=$(target)
-wait_for 'j["pressure"]["ram_target"] == 16 << 20' 10
+qvl_wait_json 'j["pressure"]["ram_target"] == 16 << 20' 10
 lowest=$(target)
 stop_hog
 stalled=$((($(psi_total) - before) / 1000))
@@ -67,18 +61,14 @@ if [ "$shrunk" = 0 ]; then
 fi
 used=$(qvl_json 'j["tiers"]["ram"]["used"]')
 echo "RAM used at the lowest target: $((used / MiB)) MiB"
-wait_for 'j["pressure"]["ram_target"] == 64 << 20' 40 ||
+qvl_wait_json 'j["pressure"]["ram_target"] == 64 << 20' 40 ||
 	fail "target after the hog: $(target), want 64 MiB"
 echo "shrinks $(qvl_json 'j["pressure"]["shrinks"]'), grows $(qvl_json 'j["pressure"]["grows"]'), seconds under pressure $(qvl_json 'j["pressure"]["seconds"]')"
 [ "$(qvl_json 'j["pressure"]["shrinks"]')" -ge 1 ] || fail "no shrink counted"
 [ "$(qvl_json 'j["pressure"]["grows"]')" -ge 1 ] || fail "no grow counted"
-for i in 1 2 3 4 5; do
-	cmp -s "$QVL_TMP/f$i" "$QVL_MNT/f$i" || fail "f$i differs after the pressure"
-done
+qvl_same_files "after the pressure" f1 f2 f3 f4 f5
 qvl_umount
 qvl_mount ram=64M
-for i in 1 2 3 4 5; do
-	cmp -s "$QVL_TMP/f$i" "$QVL_MNT/f$i" || fail "f$i differs after a remount"
-done
+qvl_same_files "after a remount" f1 f2 f3 f4 f5
 qvl_umount
 qvl_done
