@@ -172,6 +172,7 @@ struct qvl_fs {
 	/* lifetime collection (ttl.c); the thread stops with bg_stop */
 	pthread_t ttl_thread;
 	int ttl_running;
+	int ttl_any; /* some file had a ttl once (ttl.h); under lock */
 	_Atomic uint64_t col_expired, col_bytes, col_demoted;
 	_Atomic uint64_t col_avoided_bytes, col_avoided_files;
 

@@ -14,6 +14,7 @@
 
 #include "ops_i.h"
 #include "qvl_gpu.h"
+#include "ttl.h"
 
 enum qattr {
 	QA_DTYPE, QA_SHAPE, QA_TIER, QA_PIN, QA_LIFETIME, QA_TTL, QA_PRIORITY,
@@ -173,6 +174,7 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 		      (qa == QA_CODEC && n.codec != h->codec));
 	*h = n;
 	qvl_inode_apply_policy(in);
+	qvl_ttl_seen(fs, in);
 	if (recode) /* frames on the store were coded for the old one */
 		qvl_recode_add(fs, in);
 	return 0; /* the caller stamps ctime and marks the row stale */

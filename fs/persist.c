@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "fs_i.h"
+#include "ttl.h"
 
 /* The catalog could not record a change: from here on memory would drift
  * from it (SQLite may have rolled the open transaction back), so the
@@ -442,6 +443,7 @@ static int load_inode(void *arg, const struct qvl_cat_inode *r)
 	else if (S_ISLNK(in->mode) && !(in->link = strdup(r->link ? r->link : "")))
 		rc = -ENOMEM;
 	qvl_inode_apply_policy(in);
+	qvl_ttl_seen(fs, in);
 	if (r->ino == QVL_INO_ROOT)
 		fs->root = in;
 	if (r->ino > l->max_ino)

@@ -212,8 +212,9 @@ void qvl_ttl_run(struct qvl_fs *fs)
 		struct timespec now;
 		qvl_now(&now);
 		pthread_mutex_lock(&fs->lock);
-		size_t n = qvl_fs_rdonly(fs) ? 0 : turn(fs, &pos, ms(now), g);
-		size = qvl_fs_rdonly(fs) ? 0 : fs->itab_size;
+		int idle = qvl_fs_rdonly(fs) || !fs->ttl_any;
+		size_t n = idle ? 0 : turn(fs, &pos, ms(now), g);
+		size = idle ? 0 : fs->itab_size;
 		pthread_mutex_unlock(&fs->lock);
 		/* Not under fs->lock: the kernel may wait for requests on
 		 * the directory that need it. */

@@ -17,6 +17,14 @@
 
 void qvl_ttl_note(struct qvl_fs *fs, struct qvl_inode *in);
 void qvl_ttl_unlinked(struct qvl_fs *fs, struct qvl_inode *in);
+/* @in's hints were set (an xattr, the load): a file with a ttl makes the
+ * collector walk the namespace from now on; until then it does not (a
+ * walk of 100k inodes a second for nothing).  Under fs->lock. */
+static inline void qvl_ttl_seen(struct qvl_fs *fs, const struct qvl_inode *in)
+{
+	if (in->hints.ttl)
+		fs->ttl_any = 1;
+}
 /* One pass over the namespace (the collector calls it once a second). */
 void qvl_ttl_run(struct qvl_fs *fs);
 int qvl_ttl_start(struct qvl_fs *fs);
