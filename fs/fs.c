@@ -63,8 +63,7 @@ int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
 	if (!fs)
 		return -ENOMEM;
 	pthread_mutex_init(&fs->lock, NULL);
-	pthread_key_create(&fs->read_buf, free);
-	pthread_key_create(&fs->read_reply, free);
+	pthread_key_create(&fs->read_space, free);
 	fs->chunk_shift = cfg->chunk_shift;
 	fs->ram_budget = cfg->ram_budget;
 	fs->repair = cfg->repair;
@@ -155,10 +154,8 @@ void qvl_fs_destroy(struct qvl_fs *fs)
 	qvl_pool_destroy(fs->pool);
 	qvl_bg_fini(fs);
 	pthread_mutex_destroy(&fs->lock);
-	free(pthread_getspecific(fs->read_buf));
-	pthread_key_delete(fs->read_buf);
-	free(pthread_getspecific(fs->read_reply));
-	pthread_key_delete(fs->read_reply);
+	free(pthread_getspecific(fs->read_space));
+	pthread_key_delete(fs->read_space);
 	free(fs->recode);
 	free(fs->store);
 	free(fs->mountpoint);

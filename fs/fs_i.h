@@ -144,10 +144,10 @@ struct qvl_fs {
 	int repair;
 	unsigned flush_ms;
 	struct fuse_session *se; /* for page-cache invalidation */
-	/* Each worker thread's buffer for READ replies (QVL_IO_MAX bytes):
-	 * a fresh malloc per READ faulted its pages in every time. */
-	pthread_key_t read_buf;
-	pthread_key_t read_reply; /* struct qvl_reply (tiers/reply.c) */
+	/* Each worker thread's buffer and iovec for READ replies
+	 * (ops_file.c): a fresh malloc per READ faulted its pages in every
+	 * time. */
+	pthread_key_t read_space;
 
 	/* background threads (bg.c); the queue is protected by bg_lock */
 	pthread_mutex_t bg_lock;

@@ -106,31 +106,28 @@ static unsigned io_flags(const struct fuse_file_info *fi)
 	return fi && (fi->flags & O_DIRECT) ? QVL_IO_UNCACHED : 0;
 }
 
-/* This thread's reply buffer, at least @n bytes (READs are at most
- * max_read, so it is allocated once per thread). */
-static char *read_buf(struct qvl_fs *fs, size_t n)
-{
-	size_t *b = pthread_getspecific(fs->read_buf);
-	if (b && b[0] >= n)
-		return (char *)(b + 8);
-	free(b);
-	size_t cap = n < (1u << 20) ? 1u << 20 : n;
-	b = malloc(64 + cap);
-	if (b)
-		b[0] = cap;
-	pthread_setspecific(fs->read_buf, b);
-	return b ? (char *)(b + 8) : NULL;
-}
+/* What a worker thread replies to READs with: the iovec of a reply from
+ * chunk memory (tiers/reply.c) and a buffer for what has to be made or
+ * copied (READs are at most max_read, so it is allocated once). */
+struct read_space {
+	size_t cap;
+	struct qvl_reply rep;
+	_Alignas(64) char buf[];
+};
 
-/* This thread's reply iovec (tiers/reply.c), or NULL without memory. */
-static struct qvl_reply *read_reply(struct qvl_fs *fs)
+/* This thread's, with room for @n bytes; NULL without memory. */
+static struct read_space *read_space(struct qvl_fs *fs, size_t n)
 {
-	struct qvl_reply *r = pthread_getspecific(fs->read_reply);
-	if (!r) {
-		r = malloc(sizeof(*r));
-		pthread_setspecific(fs->read_reply, r);
-	}
-	return r;
+	struct read_space *sp = pthread_getspecific(fs->read_space);
+	if (sp && sp->cap >= n)
+		return sp;
+	free(sp);
+	size_t cap = n < (1u << 20) ? 1u << 20 : n;
+	sp = malloc(sizeof(*sp) + cap);
+	if (sp)
+		sp->cap = cap;
+	pthread_setspecific(fs->read_space, sp);
+	return sp;
 }
 
 static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -160,11 +157,11 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		n = in->size - (uint64_t)off < size ? in->size - (uint64_t)off
 						     : size;
 		note_access(fs, in);
-		buf = read_buf(fs, n);
-		if (fs->tm) { /* metrics: did the data come from the store? */
+		struct read_space *sp = read_space(fs, n);
+		buf = sp ? sp->buf : NULL;
+		rep = sp && fs->tm ? &sp->rep : NULL;
+		if (fs->tm) /* metrics: did the data come from the store? */
 			qvl_tm_get_counters(fs->tm, &ts0);
-			rep = read_reply(fs);
-		}
 		if (buf)
 			err = -qvl_blob_read_ahead(in->blob, buf, n,
 						   (uint64_t)off, io_flags(fi),

@@ -569,10 +569,9 @@ static int replay_inline(struct qvl_fs *fs)
 		struct inline_row *r = head;
 		head = r->next;
 		struct qvl_inode *in = qvl_inode_get(fs, r->ino);
-		uint64_t chunks = (in ? in->size : 0) +
-				  ((uint64_t)1 << fs->chunk_shift) - 1;
-		int e = !rc && in && in->blob && r->len &&
-				r->idx < chunks >> fs->chunk_shift
+		uint64_t chunk = (uint64_t)1 << fs->chunk_shift;
+		uint64_t nchunks = in ? (in->size + chunk - 1) / chunk : 0;
+		int e = !rc && in && in->blob && r->len && r->idx < nchunks
 			? qvl_blob_replay_inline(in->blob, r->idx, r->frame,
 						 r->len)
 			: -EIO;

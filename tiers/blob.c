@@ -788,9 +788,7 @@ int qvl_blob_fsync(struct qvl_blob *b)
 	if (!n)
 		return 0;
 	int rc = qvl_tm_write_inline(b->tm, batch, n);
-	if (rc == -E2BIG || rc == -EOPNOTSUPP)
-		return qvl_blob_flush(b);
-	return rc;
+	return rc == -EOPNOTSUPP ? qvl_blob_flush(b) : rc;
 }
 
 int qvl_blob_replay_inline(struct qvl_blob *b, uint64_t idx,

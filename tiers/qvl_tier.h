@@ -431,7 +431,8 @@ int qvl_blob_flush(struct qvl_blob *blob);
  * them whose frames are at most QVL_INLINE_MAX bytes go into the catalog
  * (qvl_catalog_put_inline), so the commit's one sync covers them; they
  * stay dirty in RAM, backed, and reach the store later like any dirty
- * chunk.  Else, or without the catalog's table, qvl_blob_flush().
+ * chunk.  Else they go to the store now (coded once), as with
+ * qvl_blob_flush(), which more chunks or a catalog without the table get.
  */
 #define QVL_INLINE_CHUNKS 4
 #define QVL_INLINE_MAX (64u << 10)

@@ -456,37 +456,33 @@ int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 	return rc;
 }
 
-static int write_frames_locked(struct qvl_tm *tm, struct qvl_chunk **cs,
-			       unsigned n)
+/* Frames the store takes now.  Data never takes the catalog's last room:
+ * a catalog that cannot commit loses metadata, a refused frame only stays
+ * in RAM.  What fits is written (the rest stays dirty), so a nearly full
+ * store still takes a frame at a time. */
+static uint64_t store_fit(struct qvl_tm *tm)
+{
+	uint64_t fr = qvl_nvme_free_bytes(tm->cfg.nvme);
+	return fr > TM_STORE_RESERVE ? (fr - TM_STORE_RESERVE) / tm->slot_size
+				     : 0;
+}
+
+/* The frames @eb holds for @cs[0..@n) to the store, synced, then their
+ * rows (the caller checked store_fit()). */
+static int store_encoded(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n,
+			 const struct encode_batch *eb)
 {
 	struct qvl_nvme_req r[TM_BATCH];
 	int committed[TM_BATCH];
 	int rc = 0;
-
-	if (n > TM_BATCH)
-		return -EINVAL;
-	/* Data never takes the catalog's last room: a catalog that cannot
-	 * commit loses metadata, a refused frame only stays in RAM.  What
-	 * fits is written (the rest stays dirty), so a nearly full store
-	 * still takes a frame at a time. */
-	uint64_t fr = qvl_nvme_free_bytes(tm->cfg.nvme);
-	uint64_t fit = fr > TM_STORE_RESERVE ? (fr - TM_STORE_RESERVE) /
-						       tm->slot_size : 0;
-	if (!fit)
-		return -ENOSPC;
-	int short_batch = n > fit;
-	if (short_batch)
-		n = (unsigned)fit;
-	struct encode_batch eb = { .tm = tm, .cs = cs };
-	qvl_crew_run(tm->crew, encode_job, &eb, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct qvl_chunk *c = cs[i];
-		if (eb.rc[i])
-			return eb.rc[i];
+		if (eb->rc[i])
+			return eb->rc[i];
 		r[i] = (struct qvl_nvme_req){
 			.ino = c->blob->ino, .idx = c->idx,
 			.slot = target_slot(tm, c, &committed[i]),
-			.len = (uint32_t)eb.len[i],
+			.len = (uint32_t)eb->len[i],
 			.buf = (char *)tm->bounce + (size_t)i * tm->slot_size,
 		};
 	}
@@ -543,15 +539,33 @@ static int write_frames_locked(struct qvl_tm *tm, struct qvl_chunk **cs,
 		tm->st.frames_written++;
 		tm->st.frame_bytes_written += r[i].len;
 	}
-	return rc ? rc : short_batch ? -ENOSPC : 0;
+	return rc;
 }
+
+static int write_frames_locked(struct qvl_tm *tm, struct qvl_chunk **cs,
+			       unsigned n)
+{
+	if (n > TM_BATCH)
+		return -EINVAL;
+	uint64_t fit = store_fit(tm);
+	if (!fit)
+		return -ENOSPC; /* before any encoding */
+	unsigned m = n > fit ? (unsigned)fit : n;
+	struct encode_batch eb = { .tm = tm, .cs = cs };
+	qvl_crew_run(tm->crew, encode_job, &eb, m);
+	int rc = store_encoded(tm, cs, m, &eb);
+	return rc ? rc : m < n ? -ENOSPC : 0;
+}
+
+static int put_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n,
+		      const struct encode_batch *eb);
 
 int qvl_tm_write_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 {
 	if (!tm->cfg.cat || !qvl_catalog_has_inline(tm->cfg.cat))
 		return -EOPNOTSUPP;
 	if (n > TM_BATCH)
-		return -E2BIG;
+		return -EINVAL;
 	struct encode_batch eb = { .tm = tm, .cs = cs };
 	int rc = 0;
 	pthread_mutex_lock(&tm->work);
@@ -559,19 +573,35 @@ int qvl_tm_write_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 	for (unsigned i = 0; i < n && !rc; i++)
 		rc = eb.rc[i] ? eb.rc[i] : eb.len[i] > QVL_INLINE_MAX ? -E2BIG
 								    : 0;
+	if (rc == -E2BIG) { /* not small: to the store, coded as they are */
+		uint64_t fit = store_fit(tm);
+		unsigned m = n > fit ? (unsigned)fit : n;
+		rc = m ? store_encoded(tm, cs, m, &eb) : 0;
+		if (!rc && m < n)
+			rc = -ENOSPC;
+	} else if (!rc)
+		rc = put_inline(tm, cs, n, &eb);
+	pthread_mutex_unlock(&tm->work);
+	return rc;
+}
+
+/* The frames @eb holds for @cs[0..@n) into the catalog as inline rows. */
+static int put_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n,
+		      const struct encode_batch *eb)
+{
+	int rc = 0;
 	for (unsigned i = 0; i < n && !rc; i++) {
 		struct qvl_chunk *c = cs[i];
 		rc = qvl_catalog_put_inline(tm->cfg.cat, c->blob->ino, c->idx,
 					    (char *)tm->bounce +
 						    (size_t)i * tm->slot_size,
-					    (uint32_t)eb.len[i]);
+					    (uint32_t)eb->len[i]);
 		if (rc)
 			break;
 		c->inlined = 1;
 		tm->st.inline_frames++;
-		tm->st.inline_bytes += eb.len[i];
+		tm->st.inline_bytes += eb->len[i];
 	}
-	pthread_mutex_unlock(&tm->work);
 	return rc;
 }
 

@@ -258,9 +258,10 @@ int qvl_tm_fetch(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
 /* Decode @c's frame into @dst (a chunk) without bringing it into RAM. */
 int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst);
 int qvl_tm_write_frames(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
-/* Frames of @cs[0..n) into the catalog as inline rows (qvl_blob_fsync):
- * -E2BIG (nothing put) when one codes larger than QVL_INLINE_MAX,
- * -EOPNOTSUPP without the catalog's table. */
+/* Frames of @cs[0..n) into the catalog as inline rows (qvl_blob_fsync);
+ * when one codes larger than QVL_INLINE_MAX, all of them to the store
+ * instead, as qvl_tm_write_frames() would (coded once).  -EOPNOTSUPP
+ * (nothing done) without the catalog's table. */
 int qvl_tm_write_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n);
 /* Decode an inline row's @frame into @dst (a chunk): 0 or -EIO. */
 int qvl_tm_decode_inline(struct qvl_tm *tm, const void *frame, uint32_t len,
