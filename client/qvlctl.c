@@ -1,7 +1,7 @@
 /*
  * qvlctl.c - the qvlmemfs command line: one tensor's state (info), a
  * mount's tier table (stat), and dispatch to the other subcommands
- * (ls, import, export, estimate).
+ * (ls, import, export, checksum, estimate).
  *
  * Exit status: 0 success, 1 a command failed, 2 a usage error.
  */
@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
+#include "qvlctl_checksum.h"
 #include "qvlctl_ls.h"
 #include "qvlctl_model.h"
 #include "qvlmem.h"
@@ -46,6 +47,8 @@ static const char usage_text[] =
 	"  export [-q] DIR OUT\n"
 	"                    the tensors of DIR back into one .safetensors or\n"
 	"                    .gguf file (byte-identical after an unchanged import)\n"
+	"  checksum FILE...  the content sum of each FILE, anywhere: the value\n"
+	"                    user.qvl.checksum gives for the same bytes\n"
 	"  estimate [--dtype DTYPE] FILE...\n"
 	"                    what the codecs would make of each FILE (its own\n"
 	"                    user.qvl.dtype unless --dtype; qvlctl estimate --help)\n"
@@ -363,6 +366,8 @@ int main(int argc, char **argv)
 		return qvlctl_import_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "export"))
 		return qvlctl_export_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "checksum"))
+		return qvlctl_checksum_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "estimate"))
 		return cmd_estimate(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);

@@ -159,4 +159,19 @@ const char *qvl_codec_policy_name(enum qvl_codec_policy policy);
 /* qvl_codec_id_name() - "zero", "raw", ...; "" when out of range. */
 const char *qvl_codec_id_name(enum qvl_codec_id id);
 
+/*
+ * The content checksum (user.qvl.checksum, qvlctl checksum): xxh3-64 over
+ * (index, xxh3-64) of each 64 KiB block of the content that is not all
+ * zero, then the size, each as a little-endian u64.  Holes and zero blocks
+ * add nothing, so a sparse file costs only its data and equal contents
+ * give equal sums however they are stored.  Feed the content in order with
+ * qvl_sum_data (@off a multiple of QVL_SUM_BLOCK, @n too except at the
+ * end; skipping a range means it is zero), then qvl_sum_end frees @s.
+ */
+#define QVL_SUM_BLOCK 65536u
+struct qvl_sum;
+int qvl_sum_new(struct qvl_sum **out); /* 0 or -ENOMEM */
+void qvl_sum_data(struct qvl_sum *s, uint64_t off, const void *p, size_t n);
+uint64_t qvl_sum_end(struct qvl_sum *s, uint64_t size);
+
 #endif /* QVL_CODEC_H */

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ops_i.h"
 
@@ -208,6 +209,19 @@ void qvl_ctl_read(fuse_req_t req, size_t size, off_t off,
 	memcpy(copy, s->buf + off, n);
 	fuse_reply_buf(req, copy, n);
 	free(copy);
+}
+
+/* The snapshot is all data. */
+void qvl_ctl_lseek(fuse_req_t req, off_t off, int whence,
+		   struct fuse_file_info *fi)
+{
+	const struct ctl_snap *s = (const struct ctl_snap *)(uintptr_t)fi->fh;
+	if (off < 0 || (whence != SEEK_DATA && whence != SEEK_HOLE))
+		fuse_reply_err(req, EINVAL);
+	else if ((size_t)off >= s->len)
+		fuse_reply_err(req, ENXIO);
+	else
+		fuse_reply_lseek(req, whence == SEEK_DATA ? off : (off_t)s->len);
 }
 
 void qvl_ctl_release(fuse_req_t req, struct fuse_file_info *fi)

@@ -1,6 +1,6 @@
 /*
  * ops_file.c - regular file data: create, open, read, write, fallocate,
- * fsync, release.
+ * fsync, lseek (data and holes), release.
  *
  * Reads copy out of the blob under fs->lock into a buffer of the request's
  * own and reply after unlocking: a reply may fault in pages of a mapping on
@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "ops_i.h"
 #include "ttl.h"
@@ -365,6 +366,38 @@ static void qvl_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	fuse_reply_err(req, err);
 }
 
+/* SEEK_DATA and SEEK_HOLE (the kernel answers the other whences itself):
+ * cp, tar and rsync copy a sparse file's data only. */
+static void qvl_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		      struct fuse_file_info *fi)
+{
+	struct qvl_fs *fs = qvl_req_fs(req);
+	uint64_t at = 0;
+	int err;
+
+	qvl_count(fs, QVL_OP_LSEEK);
+	if (qvl_is_ctl(ino)) {
+		qvl_ctl_lseek(req, off, whence, fi);
+		return;
+	}
+	if (off < 0 || (whence != SEEK_DATA && whence != SEEK_HOLE)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (!in || !in->blob)
+		err = in ? EISDIR : ENOENT;
+	else
+		err = -qvl_blob_seek(in->blob, in->size, (uint64_t)off,
+				     whence == SEEK_DATA, &at);
+	pthread_mutex_unlock(&fs->lock);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_lseek(req, (off_t)at);
+}
+
 static void qvl_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
@@ -397,4 +430,5 @@ void qvl_ops_file(struct fuse_lowlevel_ops *ops)
 	 * less per close). */
 	ops->fsync = qvl_fsync;
 	ops->release = qvl_release;
+	ops->lseek = qvl_lseek;
 }

@@ -52,6 +52,8 @@ int qvl_ctl_lookup(struct qvl_fs *fs, fuse_ino_t parent, const char *name,
 int qvl_ctl_stat(struct qvl_fs *fs, fuse_ino_t ino, struct stat *st,
 		 double *timeout);
 void qvl_ctl_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void qvl_ctl_lseek(fuse_req_t req, off_t off, int whence,
+		   struct fuse_file_info *fi);
 void qvl_ctl_read(fuse_req_t req, size_t size, off_t off,
 		  struct fuse_file_info *fi);
 void qvl_ctl_release(fuse_req_t req, struct fuse_file_info *fi);

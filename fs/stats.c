@@ -20,7 +20,7 @@ const char *const qvl_op_names[QVL_OP_COUNT] = {
 	"mkdir", "unlink", "rmdir", "symlink", "rename", "link", "open",
 	"read", "write", "release", "fsync", "opendir", "readdir",
 	"releasedir", "statfs", "setxattr", "getxattr", "listxattr",
-	"removexattr", "create", "fallocate",
+	"removexattr", "create", "fallocate", "lseek",
 };
 
 void qvl_stats_take(struct qvl_fs *fs, struct qvl_stats_snap *s)

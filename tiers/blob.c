@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-
 #include "tm_i.h"
 
 
@@ -963,37 +961,55 @@ uint64_t qvl_blob_version(const struct qvl_blob *b)
 	return b->version;
 }
 
+int qvl_blob_seek(const struct qvl_blob *b, uint64_t size, uint64_t off,
+		  int data, uint64_t *out)
+{
+	if (off >= size)
+		return -ENXIO;
+	uint64_t i = off >> b->shift;
+	while (i < b->nmap && (i << b->shift) < size &&
+	       (b->map[i] != NULL) != (data != 0))
+		i++; /* a hole looking for data, or data looking for a hole */
+	uint64_t at = i << b->shift;
+	if (at >= size || (data && i >= b->nmap))
+		return data ? -ENXIO : (*out = size, 0);
+	*out = at > off ? at : off;
+	return 0;
+}
+
 int qvl_blob_checksum(struct qvl_blob *b, uint64_t size, uint64_t *out)
 {
-	XXH3_state_t *st = XXH3_createState();
+	struct qvl_sum *sum;
 	void *buf = malloc(b->chunk);
-	int rc = 0;
-	if (!st || !buf) {
-		rc = -ENOMEM;
-		goto out_free;
+	int rc = buf ? qvl_sum_new(&sum) : -ENOMEM;
+	if (rc) {
+		free(buf);
+		return rc;
 	}
-	XXH3_64bits_reset(st);
-	for (uint64_t off = 0; off < size; off += b->chunk) {
+	/* Holes (no chunk) add nothing to the sum: skipped, not read. */
+	for (uint64_t i = 0; i < b->nmap && (i << b->shift) < size; i++) {
+		struct qvl_chunk *c = b->map[i];
+		uint64_t off = i << b->shift;
 		size_t n = size - off < b->chunk ? (size_t)(size - off) : b->chunk;
-		struct qvl_chunk *c = (off >> b->shift) < b->nmap
-					      ? b->map[off >> b->shift] : NULL;
-		if (c && c->ram) {
-			XXH3_64bits_update(st, c->ram, n);
+		if (!c)
+			continue;
+		if (c->ram) {
+			qvl_sum_data(sum, off, c->ram, n);
 			continue;
 		}
 		/* On disk only: decode beside RAM, so hashing a spilled file
 		 * does not evict everything else to bring it back. */
-		if (c && c->disk_len && b->tm)
+		if (c->disk_len && b->tm)
 			rc = qvl_tm_read_through(b->tm, c, buf);
 		else
 			rc = qvl_blob_read(b, buf, n, off);
 		if (rc)
-			goto out_free;
-		XXH3_64bits_update(st, buf, n);
+			break;
+		qvl_sum_data(sum, off, buf, n);
 	}
-	*out = XXH3_64bits_digest(st);
-out_free:
-	XXH3_freeState(st);
+	uint64_t h = qvl_sum_end(sum, size);
+	if (!rc)
+		*out = h;
 	free(buf);
 	return rc;
 }

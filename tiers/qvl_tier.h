@@ -241,8 +241,9 @@ uint64_t qvl_blob_resident(const struct qvl_blob *blob);
 uint64_t qvl_blob_version(const struct qvl_blob *blob);
 
 /*
- * qvl_blob_checksum() - xxh3-64 of the first @size bytes (holes as zeros).
- * Returns 0 and sets *@out, or -ENOMEM.
+ * qvl_blob_checksum() - the content sum of the first @size bytes
+ * (qvl_sum_new in codecs/qvl_codec.h: holes are skipped, not read).
+ * Returns 0 and sets *@out, -ENOMEM, or the read's error (-EIO).
  */
 int qvl_blob_checksum(struct qvl_blob *blob, uint64_t size,
 		      uint64_t *out);
@@ -465,6 +466,15 @@ uint64_t qvl_blob_unbacked_from(const struct qvl_blob *blob);
 /* qvl_blob_extent() - the end of the last chunk that exists (in RAM or on
  * disk), 0 for none. */
 uint64_t qvl_blob_extent(const struct qvl_blob *blob);
+
+/* qvl_blob_seek() - lseek's SEEK_DATA (@data) or SEEK_HOLE within the
+ * first @size bytes, from @off: the first offset at or after it that is in
+ * a chunk that exists (data) or in none (a hole; @size counts as one).
+ * Chunks are the unit: a written chunk of zeros is data.  Returns 0 and
+ * sets *@out, or -ENXIO when @off is at or past @size, or there is no data
+ * after it. */
+int qvl_blob_seek(const struct qvl_blob *blob, uint64_t size, uint64_t off,
+		  int data, uint64_t *out);
 
 /*
  * qvl_blob_recode_start() - the blob's dtype or codec changed: its frames on

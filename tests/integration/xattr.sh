@@ -2,7 +2,7 @@
 # xattr.sh - the user.qvl.* contract and plain xattrs on a real mount:
 # dtype/shape validated against the file size (EINVAL changes nothing);
 # tier, pin, lifetime, ttl, priority, advice, codec accepted, validated and
-# stored; stored and checksum (xxh3-64 of the content) read-only; other
+# stored; stored and checksum (the content sum) read-only; other
 # user.* stored verbatim; XATTR_CREATE/REPLACE; the kernel's size limits;
 # ERANGE for a short buffer; hints inherited from directories; tier=nvme
 # and tier=ram move the bytes; after a remount persistent files keep bytes
@@ -156,13 +156,13 @@ eq "$(getfattr --absolute-names -d -m user.qvl "$M/fresh")" "" "a new file lists
 eq "$(get "$M/fresh" ttl):$(get "$M/fresh" tier)" "0:ram" "unset and computed answer by name"
 rm -f "$M/fresh"
 
-# stored and checksum: read-only, and the checksum is xxh3-64.
+# stored and checksum: read-only, and the checksum is the content sum.
 head -c 3000000 /dev/urandom >"$M/c"
-eq "$(get "$M/c" checksum)" "$("$QVLT" xxh3 "$M/c")" "checksum of random data"
+eq "$(get "$M/c" checksum)" "$("$QVLT" sum "$M/c")" "checksum of random data"
 printf y | dd of="$M/c" bs=1 seek=1500000 conv=notrunc status=none
-eq "$(get "$M/c" checksum)" "$("$QVLT" xxh3 "$M/c")" "checksum after a write"
+eq "$(get "$M/c" checksum)" "$("$QVLT" sum "$M/c")" "checksum after a write"
 : >"$M/empty"
-eq "$(get "$M/empty" checksum)" "$("$QVLT" xxh3 "$M/empty")" "checksum of nothing"
+eq "$(get "$M/empty" checksum)" "$("$QVLT" sum "$M/empty")" "checksum of nothing"
 st=$(get "$M/c" stored)
 [[ $st =~ ^ram:[0-9]+,nvme:[0-9]+$ ]] || fail "stored format: '$st'"
 eq "${st%,nvme:*}" "ram:$((3 << 20))" "stored of 3 chunks (RAM part)"
@@ -170,7 +170,7 @@ for n in stored checksum cuda_ipc; do
 	expect_errno "Operation not permitted" set_ "$M/c" $n 1
 	expect_errno "Operation not permitted" setfattr -x user.qvl.$n "$M/c"
 done
-eq "$(get "$M/c" checksum)" "$("$QVLT" xxh3 "$M/c")" "checksum after refused sets"
+eq "$(get "$M/c" checksum)" "$("$QVLT" sum "$M/c")" "checksum after refused sets"
 
 # Other xattrs: verbatim, listed, removable; ENODATA when missing.
 "$QVL_PYTHON" - "$M/c" <<'PY' || fail "plain xattrs"
@@ -260,7 +260,7 @@ eq "$(ls -A "$M" | grep -v '^.qvl$' | tr '\n' ' ')" "c empty hd keep q s scalar 
 eq "$(cat "$M/keep")" persist "persistent file content"
 eq "$(get "$M/keep" lifetime)" persistent "lifetime after a remount"
 eq "$(get "$M/c" checksum)" "$c_sum" "checksum after a remount"
-eq "$("$QVLT" xxh3 "$M/c")" "$c_sum" "content after a remount"
+eq "$("$QVLT" sum "$M/c")" "$c_sum" "content after a remount"
 eq "$(getfattr --absolute-names -d -m user.qvl "$M/t" | grep -v 'stored\|tier')" "$t_hints" "hints after a remount"
 eq "$("$QVLT" getx "$M/c" user.big 0)" 65536 "plain xattr after a remount"
 eq "$(getfattr --absolute-names --only-values -n user.new "$M/c")" 22 "user.new after a remount"

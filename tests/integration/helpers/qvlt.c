@@ -2,7 +2,7 @@
  * qvlt.c - what the integration tests need that no common tool does:
  *
  *   qvlt rename2 none|noreplace|exchange OLD NEW   renameat2() with flags
- *   qvlt xxh3 FILE                                  xxh3-64 of FILE, 16 hex
+ *   qvlt sum FILE                                   content sum of FILE, 16 hex
  *   qvlt getx PATH NAME BUFSIZE                     getxattr() into a buffer
  *                                                   of BUFSIZE (0: the size)
  *   qvlt setx PATH NAME VALUE|@N none|create|replace
@@ -43,19 +43,38 @@ static int do_rename2(char **a)
 	return 0;
 }
 
-static int do_xxh3(const char *path)
+/* The content sum (codecs/qvl_codec.h), written out plainly from every
+ * byte of the file, as a check on the daemon's and qvlctl's: xxh3-64 over
+ * (index, xxh3-64) of each 64 KiB block that is not all zero, then the
+ * size, little-endian u64s. */
+static int do_sum(const char *path)
 {
 	XXH3_state_t *st = XXH3_createState();
 	static char buf[1 << 16];
-	ssize_t n;
+	static const char zero[1 << 16];
+	uint64_t size = 0, idx = 0;
 	int fd = open(path, O_RDONLY);
 	if (fd < 0 || !st)
 		return die("open");
 	XXH3_64bits_reset(st);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		XXH3_64bits_update(st, buf, (size_t)n);
-	if (n < 0)
-		return die("read");
+	for (;;) {
+		size_t got = 0;
+		ssize_t n = 1;
+		while (got < sizeof(buf) &&
+		       (n = read(fd, buf + got, sizeof(buf) - got)) > 0)
+			got += (size_t)n;
+		if (n < 0)
+			return die("read");
+		if (got && memcmp(buf, zero, got)) {
+			uint64_t rec[2] = { idx, XXH3_64bits(buf, got) };
+			XXH3_64bits_update(st, rec, sizeof(rec));
+		}
+		size += got;
+		idx++;
+		if (got < sizeof(buf))
+			break;
+	}
+	XXH3_64bits_update(st, &size, sizeof(size));
 	printf("%016llx\n", (unsigned long long)XXH3_64bits_digest(st));
 	XXH3_freeState(st);
 	close(fd);
@@ -117,8 +136,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "rename2"))
 		return do_rename2(argv + 2);
-	if (argc == 3 && !strcmp(argv[1], "xxh3"))
-		return do_xxh3(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "sum"))
+		return do_sum(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "getx"))
 		return do_getx(argv + 2);
 	if (argc == 6 && !strcmp(argv[1], "setx"))
