@@ -41,7 +41,7 @@
 #define QVL_XATTR_ADVICE "user.qvl.advice"     /* w:  willneed | dontneed | sequential | random */
 #define QVL_XATTR_CODEC "user.qvl.codec"       /* rw: auto | none | zstd | shuffle-zstd | q8_0 | f8e4m3 */
 #define QVL_XATTR_STORED "user.qvl.stored"     /* r:  "ram:BYTES[,nvme:BYTES]" after compression */
-#define QVL_XATTR_CHECKSUM "user.qvl.checksum" /* r:  xxh3-64 of the content, 16 hex digits */
+#define QVL_XATTR_CHECKSUM "user.qvl.checksum" /* r:  content sum (qvlctl checksum), 16 hex */
 #define QVL_XATTR_CUDA_IPC "user.qvl.cuda_ipc" /* r:  on the GPU tier only */
 
 #define QVL_MAX_DIMS 8
