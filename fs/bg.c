@@ -12,7 +12,9 @@
  *
  * The lifetime collector (ttl.c) has its own thread, on its own second
  * (the flusher's period may be a minute), and so has the memory-pressure
- * watcher (pressure.c), which waits in poll(); they stop with the others.
+ * watcher (pressure.c), which waits in poll(); they stop with the others,
+ * and so does the tier manager's mover (tiers/mover.c), which writes dirty
+ * chunks back ahead of need.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -153,7 +155,8 @@ int qvl_bg_start(struct qvl_fs *fs)
 		return -EAGAIN;
 	}
 	fs->bg_running = 2;
-	if (qvl_ttl_start(fs) || qvl_pressure_start(fs)) {
+	if (qvl_ttl_start(fs) || qvl_pressure_start(fs) ||
+	    qvl_tm_mover_start(fs->tm)) {
 		qvl_bg_stop(fs);
 		return -EAGAIN;
 	}
@@ -162,6 +165,7 @@ int qvl_bg_start(struct qvl_fs *fs)
 
 void qvl_bg_stop(struct qvl_fs *fs)
 {
+	qvl_tm_mover_stop(fs->tm);
 	pthread_mutex_lock(&fs->bg_lock);
 	int running = fs->bg_running;
 	fs->bg_stop = 1;

@@ -149,6 +149,7 @@ void qvl_fs_destroy(struct qvl_fs *fs)
 		qvl_inode_table_free(fs);
 	free(fs->itab);
 	qvl_tm_destroy(fs->tm);
+	fs->tm = NULL; /* qvl_bg_fini() stops the threads once more */
 	qvl_nvme_close(fs->nvme);
 	qvl_catalog_close(fs->cat);
 	qvl_pool_destroy(fs->pool);

@@ -204,6 +204,12 @@ static void render_tiering(FILE *f, struct qvl_fs *fs,
 	single(f, "reply_graves_total", "counter",
 	       "Chunks freed while a READ reply still read them",
 	       t->reply_graves);
+	single(f, "mover_frames_total", "counter",
+	       "Dirty chunks the mover wrote back ahead of need",
+	       t->mover_frames);
+	single(f, "mover_discarded_total", "counter",
+	       "Frames the mover coded for chunks that changed meanwhile",
+	       t->mover_discarded);
 }
 
 static void render_errors(FILE *f, struct qvl_fs *fs,

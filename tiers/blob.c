@@ -96,8 +96,9 @@ static void chunk_drop(struct qvl_blob *b, uint64_t idx)
 		if (b->tm && b->tm->cfg.nvme)
 			qvl_tm_forget_frame(b->tm, c);
 	}
-	if (c->busy)
-		c->orphan = 1; /* its readahead lands on nothing, frees it */
+	if (c->busy || c->wb)
+		c->orphan = 1; /* its readahead or write-back lands on
+				* nothing, and frees it */
 	else
 		free(c);
 	b->map[idx] = NULL;
@@ -115,7 +116,7 @@ void qvl_blob_destroy(struct qvl_blob *blob)
 			qvl_blob_ram_free(blob, c);
 			if (blob->tm)
 				qvl_tm_chunk_forget(blob->tm, c);
-			if (c->busy)
+			if (c->busy || c->wb)
 				c->orphan = 1;
 			else
 				free(c);

@@ -344,6 +344,9 @@ struct qvl_tm_stats {
 	/* READ replies (reply.c): bytes sent straight from chunk memory, and
 	 * chunks freed while a reply still read them (their memory waited). */
 	uint64_t reply_pinned_bytes, reply_graves;
+	/* The mover (mover.c): batches written back ahead of need, frames
+	 * recorded, frames thrown away (the chunk changed meanwhile). */
+	uint64_t mover_batches, mover_frames, mover_discarded;
 };
 
 /*
@@ -365,6 +368,19 @@ int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out);
 unsigned qvl_tm_default_workers(void);
 /* qvl_tm_destroy() - the manager only; blobs must be destroyed first. */
 void qvl_tm_destroy(struct qvl_tm *tm);
+
+/*
+ * qvl_tm_mover_start() - the background mover: while RAM is past half its
+ * budget, dirty chunks of stored files are coded and written back ahead of
+ * need, without the caller's lock, so a writer finds clean chunks to evict
+ * instead of coding in its own request.  Needs a store and cfg.lock (else
+ * does nothing).  0 or -errno.
+ * qvl_tm_mover_stop() - ends it after its batch in flight has landed.
+ * Call without cfg.lock held, before the last flush and before blobs are
+ * destroyed.  Safe when it never started.
+ */
+int qvl_tm_mover_start(struct qvl_tm *tm);
+void qvl_tm_mover_stop(struct qvl_tm *tm);
 
 /*
  * qvl_tm_flush() - write up to @max dirty chunks of stored blobs to disk

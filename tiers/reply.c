@@ -113,13 +113,18 @@ static int grave_unpin(struct qvl_tm *tm, void *ram)
 	return 0;
 }
 
+void qvl_tm_unpin(struct qvl_tm *tm, struct qvl_chunk *c, void *ram)
+{
+	if (!tm->grave || !grave_unpin(tm, ram))
+		c->pins--;
+}
+
 void qvl_tm_reply_done(struct qvl_tm *tm, struct qvl_reply *r)
 {
 	if (!r)
 		return;
 	for (unsigned i = 0; i < r->npin; i++)
-		if (!tm->grave || !grave_unpin(tm, r->ram[i]))
-			r->pin[i]->pins--;
+		qvl_tm_unpin(tm, r->pin[i], r->ram[i]);
 	tm->pinned -= r->npin;
 	r->npin = 0;
 	r->n = 0;

@@ -90,6 +90,7 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 {
 	if (!tm)
 		return;
+	qvl_tm_mover_stop(tm);
 	if (tm->crew) {
 		unsigned n = qvl_crew_size(tm->crew);
 		for (unsigned w = 0; w < n && tm->codec; w++)
@@ -231,7 +232,7 @@ struct fetch_batch {
 /* Decode the frame @r read for chunk @c into @dst (a whole chunk): 0, or
  * the read's error, or -EIO for a frame that is not a good one.  A frame
  * may hold less than the chunk: the zeros that ended it were left out
- * (trimmed_len()), and come back here. */
+ * (qvl_tm_trimmed_len()), and come back here. */
 int qvl_tm_decode_frame(struct qvl_codec_ctx *ctx,
 			const struct qvl_nvme_req *r, size_t chunk, void *dst,
 			size_t *out)
@@ -254,7 +255,7 @@ int qvl_tm_decode_frame(struct qvl_codec_ctx *ctx,
  * its end, a tensor that fills half a chunk: coded with its padding,
  * the byte planes mix the data with a run of zeros and code both worse
  * (a half-full bf16 chunk stored 0.91 of its data instead of 0.66). */
-static size_t trimmed_len(const uint8_t *p, size_t len)
+size_t qvl_tm_trimmed_len(const uint8_t *p, size_t len)
 {
 	size_t n = len;
 	while (n >= 8) {
@@ -412,7 +413,8 @@ int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst)
 }
 
 /* Which slot a new frame of @c goes to (see HOW IT WORKS). */
-static uint32_t target_slot(struct qvl_tm *tm, struct qvl_chunk *c, int *cs)
+uint32_t qvl_tm_target_slot(struct qvl_tm *tm, const struct qvl_chunk *c,
+			    int *cs)
 {
 	*cs = committed_slot(tm, c);
 	if (c->disk_len && c->wepoch == tm->epoch && c->disk_slot != *cs)
@@ -440,7 +442,7 @@ static void encode_job(void *arg, unsigned i, unsigned w)
 	void *buf = (char *)tm->bounce + (size_t)i * tm->slot_size;
 	eb->len[i] = 0;
 	eb->rc[i] = qvl_codec_encode_ctx(tm->codec[w], c->ram,
-					 trimmed_len(c->ram, b->chunk),
+					 qvl_tm_trimmed_len(c->ram, b->chunk),
 					 b->dtype, b->codec, buf,
 					 tm->slot_size, &eb->len[i]);
 }
@@ -481,12 +483,26 @@ static int store_encoded(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n,
 			return eb->rc[i];
 		r[i] = (struct qvl_nvme_req){
 			.ino = c->blob->ino, .idx = c->idx,
-			.slot = target_slot(tm, c, &committed[i]),
+			.slot = qvl_tm_target_slot(tm, c, &committed[i]),
 			.len = (uint32_t)eb->len[i],
 			.buf = (char *)tm->bounce + (size_t)i * tm->slot_size,
 		};
 	}
-	rc = qvl_nvme_write(tm->cfg.nvme, r, n);
+	rc = qvl_tm_write_synced(tm, r, n);
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i].result) { /* stays dirty: a later flush rewrites it */
+			tm->st.write_errors++;
+			continue;
+		}
+		int e = qvl_tm_record_frame(tm, cs[i], &r[i], committed[i]);
+		rc = rc ? rc : e;
+	}
+	return rc;
+}
+
+int qvl_tm_write_synced(struct qvl_tm *tm, struct qvl_nvme_req *r, unsigned n)
+{
+	int rc = qvl_nvme_write(tm->cfg.nvme, r, n);
 	/* Durable before the catalog may refer to them. */
 	for (unsigned i = 0; i < n; i++) {
 		int dup = 0; /* synced already, by an earlier good request */
@@ -502,44 +518,39 @@ static int store_encoded(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n,
 			}
 		}
 	}
-	for (unsigned i = 0; i < n; i++) {
-		struct qvl_chunk *c = cs[i];
-		struct qvl_blob *b = c->blob;
-		if (r[i].result) { /* stays dirty: a later flush rewrites it */
-			tm->st.write_errors++;
-			continue;
-		}
-		if (tm->cfg.cat) {
-			struct qvl_cat_chunk row = { b->ino, c->idx, r[i].slot,
-						     r[i].len };
-			int e = qvl_catalog_put_chunk(tm->cfg.cat, &row);
-			if (e) { /* the frame is there but unrecorded: stay dirty */
-				rc = rc ? rc : e;
-				continue;
-			}
-		}
-		if (c->wepoch != tm->epoch) {
-			c->cslot_before = (int8_t)committed[i];
-			c->wepoch = tm->epoch;
-			if (committed[i] >= 0)
-				qvl_tm_defer(tm, b->ino, c->idx,
-					     (uint32_t)committed[i], 0);
-		}
-		if (c->disk_len) {
-			b->disk_bytes -= c->disk_len;
-		} else {
-			b->on_disk++;
-		}
-		c->disk_len = r[i].len;
-		c->disk_slot = (uint8_t)r[i].slot;
-		qvl_chunk_changed(c);
-		b->disk_bytes += r[i].len;
-		c->dirty = 0;
-		c->inlined = 0; /* put_chunk dropped its inline row */
-		tm->st.frames_written++;
-		tm->st.frame_bytes_written += r[i].len;
-	}
 	return rc;
+}
+
+int qvl_tm_record_frame(struct qvl_tm *tm, struct qvl_chunk *c,
+			const struct qvl_nvme_req *r, int committed)
+{
+	struct qvl_blob *b = c->blob;
+	if (tm->cfg.cat) {
+		struct qvl_cat_chunk row = { b->ino, c->idx, r->slot, r->len };
+		int e = qvl_catalog_put_chunk(tm->cfg.cat, &row);
+		if (e) /* the frame is there but unrecorded: stay dirty */
+			return e;
+	}
+	if (c->wepoch != tm->epoch) {
+		c->cslot_before = (int8_t)committed;
+		c->wepoch = tm->epoch;
+		if (committed >= 0)
+			qvl_tm_defer(tm, b->ino, c->idx, (uint32_t)committed, 0);
+	}
+	if (c->disk_len) {
+		b->disk_bytes -= c->disk_len;
+	} else {
+		b->on_disk++;
+	}
+	c->disk_len = r->len;
+	c->disk_slot = (uint8_t)r->slot;
+	qvl_chunk_changed(c);
+	b->disk_bytes += r->len;
+	c->dirty = 0;
+	c->inlined = 0; /* put_chunk dropped its inline row */
+	tm->st.frames_written++;
+	tm->st.frame_bytes_written += r->len;
+	return 0;
 }
 
 static int write_frames_locked(struct qvl_tm *tm, struct qvl_chunk **cs,
@@ -658,7 +669,9 @@ int qvl_tm_commit(struct qvl_tm *tm, int durable)
 		if (rc)
 			return rc;
 	}
-	/* The committed state no longer refers to any of these. */
+	/* The committed state no longer refers to any of these.  Under the
+	 * work lock: not while the mover writes (mover.c). */
+	pthread_mutex_lock(&tm->work);
 	for (size_t i = 0; i < tm->ndeferred; i++) {
 		const struct tm_deferred *d = &tm->deferred[i];
 		if (d->remove)
@@ -666,6 +679,7 @@ int qvl_tm_commit(struct qvl_tm *tm, int durable)
 		else
 			qvl_nvme_punch(tm->cfg.nvme, d->ino, d->idx, d->slot);
 	}
+	pthread_mutex_unlock(&tm->work);
 	tm->ndeferred = 0;
 	tm->epoch++;
 	tm->st.commits++;

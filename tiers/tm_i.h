@@ -57,16 +57,16 @@ struct qvl_chunk {
 	 * RAM unless gen changed meanwhile); freed by the landing, not by
 	 * whoever dropped it (orphan). */
 	uint8_t busy, orphan;
+	/* Being written back by the mover (mover.c), without the lock: its
+	 * RAM is pinned, and like a busy chunk it is freed by the landing
+	 * when dropped meanwhile (orphan). */
+	uint8_t wb;
+	/* On the mover's list of chunks in the order they became dirty. */
+	uint8_t dlisted;
+	struct qvl_chunk *dprev, *dnext;
 	uint16_t pins; /* READ replies reading its RAM now (reply.c) */
 	uint32_t gen; /* bumped when its RAM or disk frame changes */
 };
-
-/* @c's RAM bytes changed: newer than any frame of them. */
-static inline void qvl_chunk_dirtied(struct qvl_chunk *c)
-{
-	c->dirty = 1;
-	c->inlined = 0;
-}
 
 /* @c's bytes were given RAM, or its disk frame changed: a readahead of it
  * in flight is out of date. */
@@ -98,6 +98,23 @@ struct qvl_blob {
 	uint32_t inflight;
 	uint8_t dead;
 };
+
+struct qvl_tm;
+/* mover.c: @c became dirty (the mover's list, oldest first); @c is being
+ * freed (off the list). */
+void qvl_tm_mover_note(struct qvl_tm *tm, struct qvl_chunk *c);
+void qvl_tm_mover_forget(struct qvl_tm *tm, struct qvl_chunk *c);
+
+/* @c's RAM bytes changed: newer than any frame of them (and than a frame
+ * the mover is coding from them now: gen tells it). */
+static inline void qvl_chunk_dirtied(struct qvl_chunk *c)
+{
+	c->dirty = 1;
+	c->inlined = 0;
+	c->gen++;
+	if (!c->dlisted && c->blob->tm)
+		qvl_tm_mover_note(c->blob->tm, c);
+}
 
 /* Post-commit work: space that the committed catalog no longer needs. */
 struct tm_deferred {
@@ -161,6 +178,13 @@ struct qvl_tm {
 	 * replies hold now (reply.c). */
 	struct tm_grave *grave;
 	uint64_t pinned;
+	/* The mover (mover.c): its thread, woken on cfg.lock by mover_cv;
+	 * on: running; idle: waiting for work; stop: asked to end. */
+	pthread_t mover;
+	pthread_cond_t mover_cv;
+	uint8_t mover_on, mover_idle, mover_stop;
+	struct qvl_chunk *dfirst, *dlast; /* dirty, oldest first */
+	uint64_t ndlist;
 	struct qvl_tm_stats st;
 };
 
@@ -245,8 +269,28 @@ void qvl_tm_ra_used(struct qvl_tm *tm, struct qvl_chunk *c);
  * of 0 never sees a hit), the window may grow again. */
 void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched);
 
+/* reply.c: drop a pin on @c's memory @ram (in the grave, or still @c's). */
+void qvl_tm_unpin(struct qvl_tm *tm, struct qvl_chunk *c, void *ram);
+
+/* mover.c: writes went on or dirty chunks were evicted: wake the mover
+ * when RAM is past its mark. */
+void qvl_tm_mover_kick(struct qvl_tm *tm);
+
 /* tm.c */
 void qvl_tm_forget_frame(struct qvl_tm *tm, struct qvl_chunk *c);
+/* The slot @c's next frame goes to; *@cs the committed one (-1 none). */
+uint32_t qvl_tm_target_slot(struct qvl_tm *tm, const struct qvl_chunk *c,
+			    int *cs);
+/* The bytes of a chunk a frame codes: without the zeros it ends with. */
+size_t qvl_tm_trimmed_len(const uint8_t *p, size_t len);
+/* @r[0..@n) to the store, each file synced once: 0 or the first error
+ * (r[i].result says which). */
+int qvl_tm_write_synced(struct qvl_tm *tm, struct qvl_nvme_req *r, unsigned n);
+/* The frame @r (written, synced) is now @c's: its catalog row, its place
+ * (@committed: the slot committed before it, qvl_tm_target_slot()'s *cs),
+ * @c clean.  0, or the catalog's error (@c stays dirty). */
+int qvl_tm_record_frame(struct qvl_tm *tm, struct qvl_chunk *c,
+			const struct qvl_nvme_req *r, int committed);
 /* Decode the frame @r holds into @dst, a whole chunk of @chunk bytes. */
 int qvl_tm_decode_frame(struct qvl_codec_ctx *ctx,
 			const struct qvl_nvme_req *r, size_t chunk, void *dst,

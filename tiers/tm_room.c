@@ -241,6 +241,8 @@ static int evict_raw(struct qvl_tm *tm, uint64_t need, int *store_full)
 				      (char *)tm->bounce + (size_t)i * tm->slot_size,
 				      w[i]->disk_len);
 	pthread_mutex_unlock(&tm->work);
+	if (nw) /* a writer coded in its own request: the mover is behind */
+		qvl_tm_mover_kick(tm);
 	/* A full store: clean chunks elsewhere on the clock may still
 	 * leave RAM. */
 	if (rc == -ENOSPC)
@@ -582,6 +584,7 @@ void qvl_tm_raw_miss(struct qvl_tm *tm, struct qvl_chunk *c)
 
 void qvl_tm_chunk_forget(struct qvl_tm *tm, struct qvl_chunk *c)
 {
+	qvl_tm_mover_forget(tm, c);
 	if (c->z) {
 		z_free(tm, c);
 		c->z_gone = 0;
