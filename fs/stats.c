@@ -178,9 +178,10 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			human(s.tm.reply_pinned_bytes, a, sizeof(a)),
 			s.tm.reply_graves);
 		fprintf(f, "mover: batches %" PRIu64 "  frames written ahead %"
-			   PRIu64 "  thrown away %" PRIu64 "\n",
+			   PRIu64 "  thrown away %" PRIu64
+			   "  writes that waited %" PRIu64 "\n",
 			s.tm.mover_batches, s.tm.mover_frames,
-			s.tm.mover_discarded);
+			s.tm.mover_discarded, s.tm.mover_waits);
 		fprintf(f, "prefetch of the next file: chunks %" PRIu64
 			   "  used %" PRIu64 "  left unread %" PRIu64
 			   "  late %" PRIu64 "  reads %" PRIu64
@@ -273,8 +274,9 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 		   ",\"graves\":%" PRIu64 "},",
 		s.tm.reply_pinned_bytes, s.tm.reply_graves);
 	fprintf(f, "\"mover\":{\"batches\":%" PRIu64 ",\"frames\":%" PRIu64
-		   ",\"discarded\":%" PRIu64 "},",
-		s.tm.mover_batches, s.tm.mover_frames, s.tm.mover_discarded);
+		   ",\"discarded\":%" PRIu64 ",\"waits\":%" PRIu64 "},",
+		s.tm.mover_batches, s.tm.mover_frames, s.tm.mover_discarded,
+		s.tm.mover_waits);
 	fprintf(f, "\"prefetch\":{\"chunks\":%" PRIu64 ",\"used\":%" PRIu64
 		   ",\"wasted\":%" PRIu64 ",\"late\":%" PRIu64
 		   ",\"reads\":%" PRIu64 ",\"reads_waited\":%" PRIu64

@@ -187,7 +187,7 @@ void qvl_tm_ahead_land(struct qvl_tm *tm, struct qvl_ahead *ah)
 				qvl_tm_io_error(tm, c, ah->rc[k] == -ENOMEM ?
 							       -ENOMEM : -EIO);
 			qvl_pool_free(tm->cfg.pool, ah->ram[k], ah->chunk);
-			if (c->orphan)
+			if (c->orphan && !c->wb) /* else the mover's landing */
 				free(c);
 			tm->st.ahead_dropped++;
 			continue;

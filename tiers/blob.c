@@ -602,6 +602,25 @@ int qvl_blob_read_ahead(struct qvl_blob *b, void *buf, size_t len,
 	return 0;
 }
 
+/* Wait until no chunk in [@first, @last] is being coded by the mover
+ * (tiers/mover.c): the coder must see bytes that hold still (a torn input
+ * is not only a torn frame: the coder's passes disagree on sizes).  The
+ * caller's lock is let go while waiting: call before changing anything. */
+static void wb_settle(struct qvl_blob *b, uint64_t first, uint64_t last)
+{
+	struct qvl_tm *tm = b->tm;
+	if (!tm || !tm->mover_on)
+		return;
+again:
+	for (uint64_t i = first; i <= last && i < b->nmap; i++) {
+		if (b->map[i] && b->map[i]->wb) {
+			tm->st.mover_waits++;
+			pthread_cond_wait(&tm->landed, tm->cfg.lock);
+			goto again;
+		}
+	}
+}
+
 int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,
 		   uint64_t off)
 {
@@ -617,6 +636,7 @@ int qvl_blob_write_flags(struct qvl_blob *b, const void *buf, size_t len,
 	if (rc)
 		return rc;
 	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
+	wb_settle(b, first, last);
 	/* Chunks the write covers whole need no fetch. */
 	uint64_t ff = (off + b->chunk - 1) >> b->shift;
 	uint64_t fl = ((off + len) >> b->shift);
@@ -690,6 +710,9 @@ void qvl_blob_punch(struct qvl_blob *b, uint64_t off, uint64_t len)
 	if (len > QVL_BLOB_MAX_SIZE - off)
 		len = QVL_BLOB_MAX_SIZE - off;
 	uint64_t end = off + len;
+	/* The chunks at the ends are zeroed in part, the rest dropped. */
+	wb_settle(b, off >> b->shift, off >> b->shift);
+	wb_settle(b, (end - 1) >> b->shift, (end - 1) >> b->shift);
 	while (off < end) {
 		uint64_t cstart = off & ~(uint64_t)(b->chunk - 1);
 		uint64_t cend = cstart + b->chunk;
@@ -711,6 +734,8 @@ void qvl_blob_truncate(struct qvl_blob *b, uint64_t size)
 {
 	if (size > QVL_BLOB_MAX_SIZE)
 		size = QVL_BLOB_MAX_SIZE;
+	if (size & (b->chunk - 1)) /* zeroed in part below */
+		wb_settle(b, size >> b->shift, size >> b->shift);
 	uint64_t first_whole = (size + b->chunk - 1) >> b->shift;
 	for (uint64_t i = first_whole; i < b->nmap; i++)
 		chunk_drop(b, i);

@@ -22,10 +22,12 @@
  * is clean now, and the next writer that needs room evicts it for free.
  *
  * Why that is safe:
- *  - A write into a chunk being coded bumps its gen (qvl_chunk_dirtied);
- *    the frame, maybe torn, is thrown away at the landing and the chunk
- *    stays dirty.  Nothing reads such a frame: its slot is one no row
- *    refers to, because the mover never takes a chunk whose next frame
+ *  - A write, punch or truncate that would change a chunk being coded
+ *    waits for the landing first (blob.c wb_settle; the coder's passes
+ *    must agree on its bytes).  A chunk that changed anyway (flush or
+ *    fsync wrote it, or it was freed) has another gen, or no RAM: its
+ *    frame is thrown away at the landing.  Nothing reads such a frame: its
+ *    slot is one no row refers to, because the mover never takes a chunk whose next frame
  *    would go over its current one (an uncommitted rewrite: the eviction
  *    path, which records at once, does those), and the committed slot is
  *    never a target.
@@ -127,7 +129,7 @@ void qvl_tm_mover_kick(struct qvl_tm *tm)
 /* @c may be written back by the mover now. */
 static int movable(struct qvl_tm *tm, const struct qvl_chunk *c)
 {
-	if (!c->ram || c->hold || c->wb || c->pins == UINT16_MAX ||
+	if (!c->ram || c->hold || c->wb || c->busy || c->pins == UINT16_MAX ||
 	    (c->blob->flags & QVL_BLOB_DROPPABLE))
 		return 0;
 	int cs;
@@ -175,8 +177,8 @@ static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 	return mb->n;
 }
 
-/* Code chunk @i of the batch on worker @w.  A writer may change the
- * bytes meanwhile: then gen tells the landing to throw the frame away. */
+/* Code chunk @i of the batch on worker @w (its bytes hold still: writers
+ * wait for the landing, blob.c wb_settle). */
 static void code_job(void *arg, unsigned i, unsigned w)
 {
 	struct mover_batch *mb = arg;
@@ -232,19 +234,19 @@ static unsigned land(struct qvl_tm *tm, struct mover_batch *mb)
 			if (!c->orphan && !c->dlisted && qvl_tm_to_write(c))
 				dlist_add(tm, c); /* still dirty: later */
 		}
-		if (c->orphan)
+		if (c->orphan && !c->busy) /* a readahead's landing frees it */
 			free(c);
 		if (!--b->inflight && b->dead)
 			free(b);
 	}
 	tm->st.mover_batches++;
 	mb->n = 0;
+	pthread_cond_broadcast(&tm->landed); /* writers in wb_settle() */
 	return failed;
 }
 
-/* After a batch that failed (a disk or catalog error), wait before the
- * next: from 100 ms, doubling to 10 s, while it goes on failing. */
-static void back_off(struct qvl_tm *tm, unsigned *ms)
+/* Wait *@ms (or for a kick), the caller's lock let go meanwhile. */
+static void wait_for(struct qvl_tm *tm, const unsigned *ms)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_REALTIME, &t);
@@ -257,6 +259,13 @@ static void back_off(struct qvl_tm *tm, unsigned *ms)
 	tm->mover_idle = 1;
 	pthread_cond_timedwait(&tm->mover_cv, tm->cfg.lock, &t);
 	tm->mover_idle = 0;
+}
+
+/* After a batch that failed (a disk or catalog error), wait before the
+ * next: from 100 ms, doubling to 10 s, while it goes on failing. */
+static void back_off(struct qvl_tm *tm, unsigned *ms)
+{
+	wait_for(tm, ms);
 	*ms = *ms < 5000 ? *ms * 2 : 10000;
 }
 
@@ -267,15 +276,22 @@ static void *mover_main(void *arg)
 	unsigned wait_ms = 100;
 	pthread_mutex_lock(tm->cfg.lock);
 	while (!tm->mover_stop) {
+		/* Work before letting go of the caller's lock (the lock
+		 * order), so the batch's frames are the first written; but
+		 * not waiting for it with the caller's lock held, while a
+		 * readahead runs (ahead.c): every request would wait too. */
+		if (pthread_mutex_trylock(&tm->work)) {
+			unsigned ms = 2;
+			wait_for(tm, &ms);
+			continue;
+		}
 		if (!plan(tm, &mb)) {
+			pthread_mutex_unlock(&tm->work);
 			tm->mover_idle = 1;
 			pthread_cond_wait(&tm->mover_cv, tm->cfg.lock);
 			tm->mover_idle = 0;
 			continue;
 		}
-		/* Work before letting go of the caller's lock (the lock
-		 * order), so the batch's frames are the first written. */
-		pthread_mutex_lock(&tm->work);
 		pthread_mutex_unlock(tm->cfg.lock);
 		run(tm, &mb);
 		pthread_mutex_unlock(&tm->work);

@@ -347,6 +347,7 @@ struct qvl_tm_stats {
 	/* The mover (mover.c): batches written back ahead of need, frames
 	 * recorded, frames thrown away (the chunk changed meanwhile). */
 	uint64_t mover_batches, mover_frames, mover_discarded;
+	uint64_t mover_waits; /* writes that waited for a batch to land */
 };
 
 /*

@@ -213,7 +213,8 @@ uint64_t qvl_blob_room_chunks(const struct qvl_blob *b);
  * RAM: a read of it never reaches us), not in flight already. */
 static inline int qvl_chunk_worth_ahead(const struct qvl_chunk *c)
 {
-	return c && !c->ram && c->disk_len && !c->pc_bytes && !c->busy;
+	return c && !c->ram && c->disk_len && !c->pc_bytes && !c->busy &&
+	       !c->wb;
 }
 
 /* reply.c: @n bytes of a READ at @dst (the caller's buffer), from @c's
