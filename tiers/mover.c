@@ -12,8 +12,9 @@
  *
  * The mover is a thread that does the same ahead of need.  Chunks that
  * become dirty join a list in the order they did (mover_note).  Once RAM
- * is past half its budget, the mover takes a batch from the oldest end
- * (not the newest two: a writer is likely still filling them), pins their
+ * is past half its budget and a whole batch is waiting, the mover takes
+ * one from the oldest end (not the newest two: a writer is likely still
+ * filling them), pins their
  * memory and marks them wb, then takes the tier manager's work lock and
  * lets go of the caller's: the batch is coded on the crew and written
  * and synced with no lock of the filesystem held, while writers go on.
@@ -105,12 +106,19 @@ static void dlist_add(struct qvl_tm *tm, struct qvl_chunk *c)
 	tm->ndlist++;
 }
 
+/* Dirty chunks the list holds before a batch is taken: the newest two
+ * (being filled) and a whole batch.  Measured, cp of 2.16 GB into
+ * ram=512M: taking each chunk as it came made batches of one, coded on one
+ * core (1834 batches for 2058 frames, 272 MB/s); half batches 331 MB/s;
+ * whole ones 364 and 373 (coding 2.3 s, writing and syncing 1.1 s). */
+#define MOVER_MIN (2 + TM_BATCH)
+
 void qvl_tm_mover_note(struct qvl_tm *tm, struct qvl_chunk *c)
 {
 	if (c->dlisted || !tm->mover_on || (c->blob->flags & QVL_BLOB_NO_STORE))
 		return;
 	dlist_add(tm, c);
-	if (tm->mover_idle && tm->ndlist > 2 && past_mark(tm))
+	if (tm->mover_idle && tm->ndlist >= MOVER_MIN && past_mark(tm))
 		pthread_cond_signal(&tm->mover_cv);
 }
 
@@ -122,7 +130,7 @@ void qvl_tm_mover_forget(struct qvl_tm *tm, struct qvl_chunk *c)
 
 void qvl_tm_mover_kick(struct qvl_tm *tm)
 {
-	if (tm->mover_on && tm->mover_idle && tm->ndlist > 2)
+	if (tm->mover_on && tm->mover_idle && tm->ndlist >= MOVER_MIN)
 		pthread_cond_signal(&tm->mover_cv);
 }
 
@@ -144,7 +152,7 @@ static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 {
 	mb->n = 0;
 	mb->chunk = (size_t)1 << tm->cfg.chunk_shift;
-	if (!past_mark(tm) ||
+	if (tm->ndlist < MOVER_MIN || !past_mark(tm) ||
 	    qvl_nvme_free_bytes(tm->cfg.nvme) <
 		    TM_STORE_RESERVE + (uint64_t)TM_BATCH * tm->slot_size)
 		return 0; /* a nearly full store: frame by frame, by writers */
