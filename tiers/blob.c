@@ -710,9 +710,9 @@ void qvl_blob_punch(struct qvl_blob *b, uint64_t off, uint64_t len)
 	if (len > QVL_BLOB_MAX_SIZE - off)
 		len = QVL_BLOB_MAX_SIZE - off;
 	uint64_t end = off + len;
-	/* The chunks at the ends are zeroed in part, the rest dropped. */
-	wb_settle(b, off >> b->shift, off >> b->shift);
-	wb_settle(b, (end - 1) >> b->shift, (end - 1) >> b->shift);
+	/* The chunks at the ends are zeroed in part (the rest is dropped,
+	 * which needs no wait; one range, so both ends are settled at once). */
+	wb_settle(b, off >> b->shift, (end - 1) >> b->shift);
 	while (off < end) {
 		uint64_t cstart = off & ~(uint64_t)(b->chunk - 1);
 		uint64_t cend = cstart + b->chunk;
