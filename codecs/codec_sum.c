@@ -38,8 +38,7 @@ int qvl_sum_new(struct qvl_sum **out)
 static void put_u64(struct qvl_sum *s, uint64_t v)
 {
 	uint8_t le[8];
-	for (int i = 0; i < 8; i++)
-		le[i] = (uint8_t)(v >> (8 * i));
+	qvl_put64(le, v);
 	XXH3_64bits_update(s->st, le, sizeof(le));
 }
 

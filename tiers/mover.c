@@ -14,8 +14,7 @@
  * become dirty join a list in the order they did (mover_note).  Once RAM
  * is past half its budget and a whole batch is waiting, the mover takes
  * one from the oldest end (not the newest two: a writer is likely still
- * filling them), pins their
- * memory and marks them wb, then takes the tier manager's work lock and
+ * filling them), pins their memory and marks them wb, then takes the tier manager's work lock and
  * lets go of the caller's: the batch is coded on the crew and written
  * and synced with no lock of the filesystem held, while writers go on.
  * Under the caller's lock again it lands: each frame whose chunk is
@@ -28,8 +27,8 @@
  *    must agree on its bytes).  A chunk that changed anyway (flush or
  *    fsync wrote it, or it was freed) has another gen, or no RAM: its
  *    frame is thrown away at the landing.  Nothing reads such a frame: its
- *    slot is one no row refers to, because the mover never takes a chunk whose next frame
- *    would go over its current one (an uncommitted rewrite: the eviction
+ *    slot is one no row refers to, because the mover never takes a chunk
+ *    whose next frame would go over its current one (an uncommitted rewrite: the eviction
  *    path, which records at once, does those), and the committed slot is
  *    never a target.
  *  - Frames are written only under the work lock, which the mover holds
@@ -62,7 +61,6 @@ struct mover_batch {
 	uint32_t gen[TM_BATCH];
 	enum qvl_dtype dtype[TM_BATCH];
 	enum qvl_codec_policy codec[TM_BATCH];
-	size_t len[TM_BATCH];
 	struct qvl_nvme_req r[TM_BATCH];
 };
 
@@ -151,7 +149,6 @@ static int movable(struct qvl_tm *tm, const struct qvl_chunk *c)
 static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 {
 	mb->n = 0;
-	mb->chunk = (size_t)1 << tm->cfg.chunk_shift;
 	if (tm->ndlist < MOVER_MIN || !past_mark(tm) ||
 	    qvl_nvme_free_bytes(tm->cfg.nvme) <
 		    TM_STORE_RESERVE + (uint64_t)TM_BATCH * tm->slot_size)
@@ -180,7 +177,7 @@ static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 			.ino = c->blob->ino, .idx = c->idx,
 			.slot = qvl_tm_target_slot(tm, c, &cs),
 			.buf = (char *)tm->bounce + (size_t)k * tm->slot_size,
-		};
+		}; /* where qvl_tm_encode() puts frame k */
 	}
 	return mb->n;
 }
@@ -190,13 +187,10 @@ static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 static void code_job(void *arg, unsigned i, unsigned w)
 {
 	struct mover_batch *mb = arg;
-	struct qvl_tm *tm = mb->tm;
-	mb->len[i] = 0;
-	mb->r[i].result = qvl_codec_encode_ctx(
-		tm->codec[w], mb->ram[i],
-		qvl_tm_trimmed_len(mb->ram[i], mb->chunk), mb->dtype[i],
-		mb->codec[i], mb->r[i].buf, tm->slot_size, &mb->len[i]);
-	mb->r[i].len = (uint32_t)mb->len[i];
+	size_t len;
+	mb->r[i].result = qvl_tm_encode(mb->tm, w, mb->ram[i], mb->chunk,
+					mb->dtype[i], mb->codec[i], i, &len);
+	mb->r[i].len = (uint32_t)len;
 }
 
 /* Under the work lock only: code the batch, write and sync what coded. */
@@ -253,18 +247,23 @@ static unsigned land(struct qvl_tm *tm, struct mover_batch *mb)
 	return failed;
 }
 
-/* Wait *@ms (or for a kick), the caller's lock let go meanwhile. */
-static void wait_for(struct qvl_tm *tm, const unsigned *ms)
+/* Wait @ms (0: until a kick), the caller's lock let go meanwhile. */
+static void wait_for(struct qvl_tm *tm, unsigned ms)
 {
+	tm->mover_idle = 1;
+	if (!ms) {
+		pthread_cond_wait(&tm->mover_cv, tm->cfg.lock);
+		tm->mover_idle = 0;
+		return;
+	}
 	struct timespec t;
 	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_sec += *ms / 1000;
-	t.tv_nsec += (long)(*ms % 1000) * 1000000L;
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (t.tv_nsec >= 1000000000L) {
 		t.tv_sec++;
 		t.tv_nsec -= 1000000000L;
 	}
-	tm->mover_idle = 1;
 	pthread_cond_timedwait(&tm->mover_cv, tm->cfg.lock, &t);
 	tm->mover_idle = 0;
 }
@@ -273,14 +272,16 @@ static void wait_for(struct qvl_tm *tm, const unsigned *ms)
  * next: from 100 ms, doubling to 10 s, while it goes on failing. */
 static void back_off(struct qvl_tm *tm, unsigned *ms)
 {
-	wait_for(tm, ms);
+	wait_for(tm, *ms);
 	*ms = *ms < 5000 ? *ms * 2 : 10000;
 }
 
 static void *mover_main(void *arg)
 {
 	struct qvl_tm *tm = arg;
-	struct mover_batch mb = { .tm = tm };
+	struct mover_batch mb = {
+		.tm = tm, .chunk = (size_t)1 << tm->cfg.chunk_shift,
+	};
 	unsigned wait_ms = 100;
 	pthread_mutex_lock(tm->cfg.lock);
 	while (!tm->mover_stop) {
@@ -289,15 +290,12 @@ static void *mover_main(void *arg)
 		 * not waiting for it with the caller's lock held, while a
 		 * readahead runs (ahead.c): every request would wait too. */
 		if (pthread_mutex_trylock(&tm->work)) {
-			unsigned ms = 2;
-			wait_for(tm, &ms);
+			wait_for(tm, 2);
 			continue;
 		}
 		if (!plan(tm, &mb)) {
 			pthread_mutex_unlock(&tm->work);
-			tm->mover_idle = 1;
-			pthread_cond_wait(&tm->mover_cv, tm->cfg.lock);
-			tm->mover_idle = 0;
+			wait_for(tm, 0);
 			continue;
 		}
 		pthread_mutex_unlock(tm->cfg.lock);

@@ -232,7 +232,7 @@ struct fetch_batch {
 /* Decode the frame @r read for chunk @c into @dst (a whole chunk): 0, or
  * the read's error, or -EIO for a frame that is not a good one.  A frame
  * may hold less than the chunk: the zeros that ended it were left out
- * (qvl_tm_trimmed_len()), and come back here. */
+ * (trimmed_len()), and come back here. */
 int qvl_tm_decode_frame(struct qvl_codec_ctx *ctx,
 			const struct qvl_nvme_req *r, size_t chunk, void *dst,
 			size_t *out)
@@ -255,7 +255,7 @@ int qvl_tm_decode_frame(struct qvl_codec_ctx *ctx,
  * its end, a tensor that fills half a chunk: coded with its padding,
  * the byte planes mix the data with a run of zeros and code both worse
  * (a half-full bf16 chunk stored 0.91 of its data instead of 0.66). */
-size_t qvl_tm_trimmed_len(const uint8_t *p, size_t len)
+static size_t trimmed_len(const uint8_t *p, size_t len)
 {
 	size_t n = len;
 	while (n >= 8) {
@@ -432,19 +432,26 @@ struct encode_batch {
 	size_t len[TM_BATCH];
 };
 
+int qvl_tm_encode(struct qvl_tm *tm, unsigned w, const void *ram,
+		  size_t chunk, enum qvl_dtype dtype,
+		  enum qvl_codec_policy codec, unsigned i, size_t *len)
+{
+	*len = 0;
+	return qvl_codec_encode_ctx(tm->codec[w], ram,
+				    trimmed_len(ram, chunk), dtype,
+				    codec, (char *)tm->bounce +
+						   (size_t)i * tm->slot_size,
+				    tm->slot_size, len);
+}
+
 /* Encode chunk @i of the batch into bounce buffer @i, on worker @w. */
 static void encode_job(void *arg, unsigned i, unsigned w)
 {
 	struct encode_batch *eb = arg;
-	struct qvl_tm *tm = eb->tm;
 	struct qvl_chunk *c = eb->cs[i];
 	struct qvl_blob *b = c->blob;
-	void *buf = (char *)tm->bounce + (size_t)i * tm->slot_size;
-	eb->len[i] = 0;
-	eb->rc[i] = qvl_codec_encode_ctx(tm->codec[w], c->ram,
-					 qvl_tm_trimmed_len(c->ram, b->chunk),
-					 b->dtype, b->codec, buf,
-					 tm->slot_size, &eb->len[i]);
+	eb->rc[i] = qvl_tm_encode(eb->tm, w, c->ram, b->chunk, b->dtype,
+				  b->codec, i, &eb->len[i]);
 }
 
 static int write_frames_locked(struct qvl_tm *tm, struct qvl_chunk **cs,

@@ -282,8 +282,11 @@ void qvl_tm_forget_frame(struct qvl_tm *tm, struct qvl_chunk *c);
 /* The slot @c's next frame goes to; *@cs the committed one (-1 none). */
 uint32_t qvl_tm_target_slot(struct qvl_tm *tm, const struct qvl_chunk *c,
 			    int *cs);
-/* The bytes of a chunk a frame codes: without the zeros it ends with. */
-size_t qvl_tm_trimmed_len(const uint8_t *p, size_t len);
+/* Encode the chunk @ram (@chunk bytes) on crew worker @w into bounce
+ * buffer @i: 0 and *@len, or the codec's error.  Under the work lock. */
+int qvl_tm_encode(struct qvl_tm *tm, unsigned w, const void *ram,
+		  size_t chunk, enum qvl_dtype dtype,
+		  enum qvl_codec_policy codec, unsigned i, size_t *len);
 /* @r[0..@n) to the store, each file synced once: 0 or the first error
  * (r[i].result says which). */
 int qvl_tm_write_synced(struct qvl_tm *tm, struct qvl_nvme_req *r, unsigned n);
