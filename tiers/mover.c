@@ -25,8 +25,9 @@
  *  - A write, punch or truncate that would change a chunk being coded
  *    waits for the landing first (blob.c wb_settle; the coder's passes
  *    must agree on its bytes).  A chunk that changed anyway (flush or
- *    fsync wrote it, or it was freed) has another gen, or no RAM: its
- *    frame is thrown away at the landing.  Nothing reads such a frame: its
+ *    fsync wrote it, or tried and failed, leaving garbage in the slot; or
+ *    it was freed) has another gen, or no RAM: its frame is thrown away at
+ *    the landing.  Nothing reads such a frame: its
  *    slot is one no row refers to, because the mover never takes a chunk
  *    whose next frame would go over its current one (an uncommitted rewrite: the eviction
  *    path, which records at once, does those), and the committed slot is

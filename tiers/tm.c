@@ -499,6 +499,10 @@ static int store_encoded(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n,
 	for (unsigned i = 0; i < n; i++) {
 		if (r[i].result) { /* stays dirty: a later flush rewrites it */
 			tm->st.write_errors++;
+			/* A failed write leaves garbage in its slot: a frame
+			 * the mover wrote there and has not landed yet is
+			 * gone (fault_sweep's dying disk found it recorded). */
+			qvl_chunk_changed(cs[i]);
 			continue;
 		}
 		int e = qvl_tm_record_frame(tm, cs[i], &r[i], committed[i]);
