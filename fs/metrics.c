@@ -210,6 +210,9 @@ static void render_tiering(FILE *f, struct qvl_fs *fs,
 	single(f, "mover_discarded_total", "counter",
 	       "Frames the mover coded for chunks that changed meanwhile",
 	       t->mover_discarded);
+	single(f, "evicted_as_predicted_total", "counter",
+	       "Chunks that left RAM first as predicted to be read furthest "
+	       "in the future", t->pred_evicted);
 }
 
 static void render_errors(FILE *f, struct qvl_fs *fs,

@@ -190,6 +190,10 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			s.tm.pf_chunks, s.tm.pf_used, s.tm.pf_wasted,
 			s.tm.pf_late, s.tm.reads, s.tm.reads_waited,
 			s.tm.succ_files);
+		fprintf(f, "predicted next use: files in the chain %" PRIu64
+			   "  chunks that left RAM first as read furthest "
+			   "ahead %" PRIu64 "\n",
+			s.tm.pred_files, s.tm.pred_evicted);
 	}
 	fprintf(f, "pool: mapped %s  fragmentation internal %.1f%% external %.1f%%"
 		   "  alloc failures %" PRIu64 "\n",
@@ -280,9 +284,11 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 	fprintf(f, "\"prefetch\":{\"chunks\":%" PRIu64 ",\"used\":%" PRIu64
 		   ",\"wasted\":%" PRIu64 ",\"late\":%" PRIu64
 		   ",\"reads\":%" PRIu64 ",\"reads_waited\":%" PRIu64
-		   ",\"files_known\":%" PRIu64 "},",
+		   ",\"files_known\":%" PRIu64 ",\"chain_files\":%" PRIu64
+		   ",\"evicted_as_predicted\":%" PRIu64 "},",
 		s.tm.pf_chunks, s.tm.pf_used, s.tm.pf_wasted, s.tm.pf_late,
-		s.tm.reads, s.tm.reads_waited, s.tm.succ_files);
+		s.tm.reads, s.tm.reads_waited, s.tm.succ_files,
+		s.tm.pred_files, s.tm.pred_evicted);
 	fprintf(f, "\"errors\":{\"io\":%" PRIu64 ",\"write\":%" PRIu64
 		   ",\"catalog\":%" PRIu64 ",\"read_only\":%s,\"orphans\":%"
 		   PRIu64 ",\"dangling\":%" PRIu64 ",\"injected\":%" PRIu64 "},",

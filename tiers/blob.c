@@ -579,6 +579,8 @@ int qvl_blob_read_ahead(struct qvl_blob *b, void *buf, size_t len,
 	const uint64_t off0 = off;
 	const size_t len0 = len;
 	int ahead_used = 0;
+	if (b->tm) /* before fetching: what it evicts follows the prediction */
+		qvl_tm_pred_read(b->tm, b, off, len);
 	if (b->tm && (b->on_disk || b->flags & QVL_BLOB_DROPPABLE)) {
 		int rc, waited = 0;
 		while ((rc = fetch_for_read(b, off, len, ah)) == -EAGAIN)

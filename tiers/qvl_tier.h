@@ -339,6 +339,10 @@ struct qvl_tm_stats {
 	 * those that waited for the store for their own bytes; files in the
 	 * successor table. */
 	uint64_t pf_chunks, pf_used, pf_wasted, pf_late;
+	/* Chunks (raw, frames, page-cache ranges) that left RAM first
+	 * because their file is predicted to be read only after more than
+	 * RAM holds (predict.c), and the files in the last prediction. */
+	uint64_t pred_evicted, pred_files;
 	uint64_t reads, reads_waited;
 	uint64_t succ_files;
 	/* READ replies (reply.c): bytes sent straight from chunk memory, and

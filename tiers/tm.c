@@ -105,6 +105,7 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 	free(tm->deferred);
 	qvl_tm_grave_free(tm);
 	qvl_tm_succ_free(tm);
+	qvl_tm_pred_free(tm);
 	free(tm);
 }
 
@@ -129,6 +130,7 @@ void qvl_tm_get_stats(const struct qvl_tm *tm, struct qvl_tm_stats *st)
 	st->z_frames = tm->nz;
 	st->z_bytes = tm->zbytes;
 	st->succ_files = qvl_tm_succ_entries(tm);
+	st->pred_files = tm->npred;
 	st->z_lir = tm->lirs.nlir;
 	st->z_hir = tm->lirs.nhir;
 	st->pc_bytes = tm->pc_bytes;

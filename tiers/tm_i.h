@@ -97,6 +97,13 @@ struct qvl_blob {
 	 * some were, freed by the last landing. */
 	uint32_t inflight;
 	uint8_t dead;
+	/* Predicted next use (predict.c): bytes read in this visit of the
+	 * file and in the last whole one; the chain walk that placed it
+	 * (tm->pred_gen) and whether within the budget's reach. */
+	uint64_t visit_acc, visit_last;
+	uint32_t pred_gen;
+	uint8_t pred_near;
+	uint64_t npc; /* its chunks on the page-cache list */
 };
 
 struct qvl_tm;
@@ -122,6 +129,9 @@ struct tm_deferred {
 	uint32_t slot;
 	int remove; /* the whole backing file */
 };
+
+/* The tiers that take far files first (predict.c), each at its own pace. */
+enum tm_pred_tier { PRED_RAW, PRED_Z, PRED_PC, PRED_TIERS };
 
 struct qvl_tm {
 	struct qvl_tm_config cfg;
@@ -166,12 +176,21 @@ struct qvl_tm {
 	/* While making room: chunks of blobs above this priority stay
 	 * (tm_room.c tries each priority that has blobs, lowest first). */
 	uint8_t prio_cap;
+	uint8_t clean_only; /* while picking raw victims: the store is full */
 	uint64_t prio_blobs[10]; /* blobs at each priority */
 	unsigned ra_calm; /* chunks fetched since readahead was last wasted */
 	/* Cross-file prefetch (succ.c, blob.c): the successor table, and the
 	 * file the last read was of. */
 	struct qvl_succ *succ;
 	uint64_t last_ino;
+	/* Predicted next use (predict.c): the chain of files from the one
+	 * being read, in order of use; the first pred_far are near; each
+	 * tier's cursor on the far part (it takes from the far end). */
+	struct tm_pred *pred;
+	unsigned npred, pred_cap, pred_far;
+	unsigned pred_cursor[PRED_TIERS];
+	uint64_t pred_idx[PRED_TIERS]; /* where in the cursor's file it is */
+	uint32_t pred_gen;
 	struct tm_deferred *deferred;
 	size_t ndeferred, capdeferred;
 	/* Chunk memory freed while READ replies still read it, and the pins
@@ -200,6 +219,21 @@ uint64_t qvl_tm_succ_best(const struct qvl_tm *tm, uint64_t ino);
  * may be read ahead (not @b, not advice random, not empty); else NULL. */
 struct qvl_blob *qvl_tm_succ_blob(struct qvl_tm *tm, const struct qvl_blob *b);
 void qvl_tm_succ_free(struct qvl_tm *tm);
+/* predict.c: a read of [@off, +@len) of @b (before it is served): a
+ * visit starting at its head walks the chain of likely successors.
+ * qvl_tm_pred_near(): @b is predicted to be read again within the budget.
+ * qvl_tm_pred_next(): the next chunk @ok accepts of the files predicted
+ * to be read after more than the budget, furthest first, from where tier
+ * @t's cursor is (NULL: none left); qvl_tm_pred_rewind() sets the cursors
+ * back to the far end. */
+void qvl_tm_pred_read(struct qvl_tm *tm, struct qvl_blob *b, uint64_t off,
+		      size_t len);
+int qvl_tm_pred_near(const struct qvl_tm *tm, const struct qvl_blob *b);
+struct qvl_chunk *qvl_tm_pred_next(struct qvl_tm *tm, enum tm_pred_tier t,
+				   int (*ok)(const struct qvl_tm *tm,
+					     const struct qvl_chunk *c));
+void qvl_tm_pred_rewind(struct qvl_tm *tm);
+void qvl_tm_pred_free(struct qvl_tm *tm);
 /* Store space data frames leave to the catalog. */
 #define TM_STORE_RESERVE (4ull << 20)
 

@@ -158,28 +158,54 @@ static int may_leave_ram(const struct qvl_tm *tm, const struct qvl_chunk *c)
 	return tm->cfg.nvme != NULL;
 }
 
-/* Up to @max raw victims by CLOCK; returns how many.  @clean_only: the
- * store is full, so only chunks that need no write may go. */
+static int raw_may_go(const struct qvl_tm *tm, const struct qvl_chunk *c)
+{
+	return c->ram && may_leave_ram(tm, c) &&
+	       !(tm->clean_only && c->dirty &&
+		 !(c->blob->flags & QVL_BLOB_DROPPABLE));
+}
+
+/* Up to @max raw victims; returns how many.  First those of files
+ * predicted to be read only after more than RAM holds, furthest first
+ * (predict.c); then by CLOCK, passing over chunks of files predicted to
+ * be read soon while others can go (for a while: a ring of nothing else
+ * is not swept twice for each batch).  @clean_only: the store is full, so
+ * only chunks that need no write may go. */
 static unsigned pick_victims(struct qvl_tm *tm, struct qvl_chunk **v,
 			     unsigned max, int clean_only)
 {
-	unsigned n = 0;
+	struct qvl_chunk *spare[TM_BATCH], *c;
+	unsigned n = 0, nspare = 0, patience = 64 + 4 * max;
+	tm->clean_only = (uint8_t)clean_only;
+	while (n < max && (c = qvl_tm_pred_next(tm, PRED_RAW, raw_may_go))) {
+		c->hold = 1;
+		v[n++] = c;
+		tm->st.pred_evicted++;
+	}
 	/* Two sweeps: the first may only clear reference bits. */
 	for (uint64_t steps = 2 * tm->nring + 1; n < max && steps && tm->hand;
 	     steps--) {
-		struct qvl_chunk *c = tm->hand;
+		c = tm->hand;
 		tm->hand = c->next;
-		if (!may_leave_ram(tm, c))
-			continue;
-		if (clean_only && c->dirty &&
-		    !(c->blob->flags & QVL_BLOB_DROPPABLE))
+		if (!raw_may_go(tm, c))
 			continue;
 		if (c->ref) {
 			c->ref = 0;
 			continue;
 		}
 		c->hold = 1;
+		if (patience && qvl_tm_pred_near(tm, c->blob) && nspare < max) {
+			patience--;
+			spare[nspare++] = c;
+			continue;
+		}
 		v[n++] = c;
+	}
+	for (unsigned i = 0; i < nspare; i++) {
+		if (n < max)
+			v[n++] = spare[i];
+		else
+			spare[i]->hold = 0;
 	}
 	return n;
 }
@@ -276,10 +302,23 @@ static void z_free(struct qvl_tm *tm, struct qvl_chunk *c)
 /* The compressed tier's victim, by LIRS: from the victim queue only, or
  * (@lir_too) from the stable set when the queue is empty.  Returns 1 if
  * one left. */
+static int z_may_go(const struct qvl_tm *tm, const struct qvl_chunk *c)
+{
+	return c->z && !c->hold && c->blob->priority <= tm->prio_cap;
+}
+
 static int evict_z(struct qvl_tm *tm, int lir_too)
 {
 	if (!tm->nz)
 		return 0;
+	/* A frame of a file read only after more than RAM holds first. */
+	struct qvl_chunk *far = qvl_tm_pred_next(tm, PRED_Z, z_may_go);
+	if (far) {
+		qvl_tm_z_drop(tm, far);
+		tm->st.z_evicted++;
+		tm->st.pred_evicted++;
+		return 1;
+	}
 	/* The tier is full now: its size in frames is its capacity. */
 	qvl_lirs_set_capacity(&tm->lirs, tm->nz);
 	for (struct qvl_lirs_node *n = qvl_lirs_next_victim(&tm->lirs, NULL); n;
@@ -287,7 +326,7 @@ static int evict_z(struct qvl_tm *tm, int lir_too)
 		struct qvl_chunk *c = pol_chunk(n);
 		if (c->pol.state == QVL_LIRS_LIR && !lir_too)
 			return 0;
-		if (c->hold || c->blob->priority > tm->prio_cap)
+		if (!z_may_go(tm, c))
 			continue;
 		qvl_tm_z_drop(tm, c);
 		tm->st.z_evicted++;
@@ -307,6 +346,7 @@ static void pc_unlink(struct qvl_tm *tm, struct qvl_chunk *c)
 	else
 		tm->pc_last = c->pcprev;
 	c->pcprev = c->pcnext = NULL;
+	c->blob->npc--;
 	qvl_pool_charge(tm->cfg.pool, -(int64_t)c->pc_bytes);
 	tm->pc_bytes -= c->pc_bytes;
 	c->pc_bytes = 0;
@@ -366,6 +406,7 @@ void qvl_tm_pc_note(struct qvl_tm *tm, struct qvl_chunk *c, size_t end)
 		else
 			tm->pc_first = c;
 		tm->pc_last = c;
+		c->blob->npc++;
 	}
 	qvl_pool_charge(tm->cfg.pool, (int64_t)(end - c->pc_bytes));
 	tm->pc_bytes += end - c->pc_bytes;
@@ -429,10 +470,27 @@ static int pc_drop_newest(struct qvl_tm *tm)
 	return 0;
 }
 
+static int pc_may_go(const struct qvl_tm *tm, const struct qvl_chunk *c)
+{
+	return c->pc_bytes && pc_may_drop(tm, c);
+}
+
+/* In loop mode the newest leaves first, which on a loop is already the
+ * range needed furthest away (and the files the kernel serves to the
+ * reader never reach us, so the chain cannot place them); otherwise
+ * ranges of files predicted to be read only after more than RAM holds
+ * leave before the oldest. */
 static int pc_drop_one(struct qvl_tm *tm)
 {
 	if (tm->pc_loop && ++tm->pc_rotate % PC_ROTATE && pc_drop_newest(tm))
 		return 1;
+	struct qvl_chunk *far = tm->pc_loop ? NULL
+				: qvl_tm_pred_next(tm, PRED_PC, pc_may_go);
+	if (far) {
+		qvl_tm_pc_drop(tm, far);
+		tm->st.pred_evicted++;
+		return 1;
+	}
 	return pc_drop_oldest(tm);
 }
 
@@ -467,6 +525,7 @@ int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes)
 		if (p < 9 && !tm->prio_blobs[p])
 			continue;
 		tm->prio_cap = (uint8_t)p;
+		qvl_tm_pred_rewind(tm);
 		rc = make_room_upto(tm, bytes);
 	}
 	tm->prio_cap = 9;

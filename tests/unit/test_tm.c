@@ -94,6 +94,9 @@ struct env {
 	 * then runs without it: tiers/ahead.c). */
 	int locked;
 	pthread_mutex_t lock;
+	/* Lets the manager find blobs by inode (cross-file prefetch and the
+	 * predicted next use of files need it). */
+	int by_ino;
 };
 
 static void on_evicted(void *arg, uint64_t ino, uint64_t off, uint64_t len)
@@ -120,6 +123,12 @@ static void on_io_error(void *arg, uint64_t ino, uint64_t idx, int err)
  * (the caller decodes and encodes) and with a crew. */
 static unsigned workers;
 
+static struct qvl_blob *blob_of(void *arg, uint64_t ino)
+{
+	struct env *e = arg;
+	return ino >= 1 && ino <= NBLOB ? e->b[ino - 1] : NULL;
+}
+
 static int attach(void *arg, const struct qvl_cat_chunk *c)
 {
 	struct env *e = arg;
@@ -144,6 +153,7 @@ static int env_open(struct env *e)
 		.chunk_shift = SHIFT, .workers = workers,
 		.io_error = on_io_error, .evicted = on_evicted, .arg = e,
 		.lock = e->locked ? &e->lock : NULL,
+		.blob_of = e->by_ino ? blob_of : NULL,
 	};
 	if (!rc)
 		rc = qvl_tm_create(&tc, &e->tm);
@@ -931,6 +941,93 @@ static void t_priority(void)
 	env_free(&e);
 }
 
+/* Bytes that code to about half a chunk: frames of them stay in RAM. */
+static void half(unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(rng() & 15);
+}
+
+/* The loop of t_predict over NBLOB files of @file_chunks chunks of @p
+ * through RAM of 16 chunks, with the files' order (@with) or without:
+ * fills hits[pass] with chunks read without a fetch from disk. */
+static void predict_loop(int with, const unsigned char *p, unsigned file_chunks,
+			 unsigned *hits, unsigned passes, const char *what)
+{
+	size_t len = (size_t)file_chunks * CHUNK;
+	unsigned char *got = malloc(len);
+	struct qvl_tm_stats st;
+	struct env e;
+	QVL_CHECK_EQ(env_dir(&e, 16), 0);
+	e.by_ino = with;
+	QVL_CHECK_EQ(env_open(&e), 0);
+	for (unsigned k = 0; k < NBLOB; k++)
+		kput(&e, k, p, file_chunks);
+	for (unsigned pass = 0; pass < passes; pass++) {
+		qvl_tm_get_stats(e.tm, &st);
+		uint64_t fetched = st.fetched;
+		for (unsigned k = 0; k < NBLOB; k++) {
+			for (size_t off = 0; off < len; off += CHUNK)
+				QVL_CHECK_EQ(qvl_blob_read_flags(
+						     e.b[k], got + off, CHUNK,
+						     off, QVL_IO_UNCACHED), 0);
+			QVL_CHECK(!memcmp(got, p, len));
+			check_budget(&e);
+		}
+		qvl_tm_get_stats(e.tm, &st);
+		hits[pass] = NBLOB * file_chunks - (unsigned)(st.fetched - fetched);
+	}
+	fprintf(stderr, "    %s, loop of %u chunks in 16, %s: hits per pass",
+		what, NBLOB * file_chunks, with ? "predicted" : "no prediction");
+	for (unsigned pass = 0; pass < passes; pass++)
+		fprintf(stderr, " %u", hits[pass]);
+	fprintf(stderr, " (evicted as predicted %llu)\n",
+		(unsigned long long)st.pred_evicted);
+	if (with) {
+		QVL_CHECK_EQ(st.pred_files, NBLOB);
+		QVL_CHECK(st.pred_evicted > 0);
+	} else {
+		QVL_CHECK_EQ(st.pred_evicted, 0);
+	}
+	free(got);
+	env_free(&e);
+}
+
+/*
+ * Predicted next use in eviction (tiers/predict.c): NBLOB files read whole
+ * (around the page cache, as O_DIRECT does), one after another, again and
+ * again, through RAM of 16 chunks.  On raw chunks CLOCK (like LRU) evicts
+ * on a loop exactly what is read next: no pass hits.  With the files'
+ * order learned, the file read last is needed furthest away and leaves
+ * first, so a part of the loop stays for the next pass (the optimal
+ * policy keeps about 15 chunks of 32).  Frames in RAM (LIRS) are checked
+ * to do no worse with the prediction than without.
+ */
+static void t_predict(void)
+{
+	enum { PASSES = 6 };
+	unsigned char *p = malloc(16 * CHUNK);
+	unsigned hits[2][PASSES];
+	uint64_t saved = rng_state; /* the tests after it see the same data */
+	noise(p, 8 * CHUNK); /* frames do not stay in RAM: raw only */
+	for (int with = 0; with < 2; with++)
+		predict_loop(with, p, 8, hits[with], PASSES, "raw");
+	for (unsigned pass = 2; pass < PASSES; pass++) {
+		QVL_CHECK(hits[1][pass] >= 8);
+		QVL_CHECK(hits[1][pass] > hits[0][pass]);
+	}
+	half(p, 16 * CHUNK);
+	for (int with = 0; with < 2; with++)
+		predict_loop(with, p, 8, hits[with], PASSES, "frames");
+	unsigned sum[2] = { 0, 0 };
+	for (unsigned pass = 2; pass < PASSES; pass++)
+		for (int with = 0; with < 2; with++)
+			sum[with] += hits[with][pass];
+	QVL_CHECK(sum[1] >= sum[0]);
+	rng_state = saved;
+	free(p);
+}
+
 int main(void)
 {
 	static const unsigned crews[] = { 0, 3 };
@@ -948,6 +1045,7 @@ int main(void)
 		QVL_RUN(t_ahead);
 		QVL_RUN(t_reply);
 		QVL_RUN(t_priority);
+		QVL_RUN(t_predict);
 	}
 	return QVL_TEST_EXIT();
 }
