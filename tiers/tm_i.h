@@ -176,7 +176,9 @@ struct qvl_tm {
 	/* While making room: chunks of blobs above this priority stay
 	 * (tm_room.c tries each priority that has blobs, lowest first). */
 	uint8_t prio_cap;
-	uint8_t clean_only; /* while picking raw victims: the store is full */
+	/* While picking raw victims: the store is full (clean ones only);
+	 * none a reader is part way through (tm_room.c). */
+	uint8_t clean_only, spent_only;
 	uint64_t prio_blobs[10]; /* blobs at each priority */
 	unsigned ra_calm; /* chunks fetched since readahead was last wasted */
 	/* Cross-file prefetch (succ.c, blob.c): the successor table, and the

@@ -22,7 +22,9 @@
  * The raw side (daemon raw + page cache) and z compete for the budget.
  * Daemon raw keeps a small share (raw_keep: enough for reads in flight,
  * readahead and writes being gathered); past it, raw chunks leave first,
- * their data being in the page cache or z anyway.  The page cache may use
+ * their data being in the page cache or z anyway -- except a chunk a
+ * reader is part way through (handed to the page cache short of its end):
+ * the part not read yet is in neither, so the page cache leaves first.  The page cache may use
  * up to raw_target; z gets the rest.  raw_target adapts as ARC's p does,
  * from ghost hits: a read that misses the raw side for a chunk that left it
  * less than raw_target bytes of departures ago would have hit with a larger
@@ -158,9 +160,22 @@ static int may_leave_ram(const struct qvl_tm *tm, const struct qvl_chunk *c)
 	return tm->cfg.nvme != NULL;
 }
 
+/* A chunk a reader is part way through: handed to the page cache up to
+ * some point short of its end (not the file's last chunk, which may end
+ * there).  A sequential reader's next READ wants the rest of it (the
+ * kernel's readahead windows do not keep to chunk bounds), and 64 streams
+ * in 64 chunks of RAM fetched each such chunk twice when it left between
+ * two READs. */
+static int partly_read(const struct qvl_chunk *c)
+{
+	return c->pc_bytes && c->pc_bytes < c->blob->chunk &&
+	       c->idx + 1 < c->blob->nmap;
+}
+
 static int raw_may_go(const struct qvl_tm *tm, const struct qvl_chunk *c)
 {
 	return c->ram && may_leave_ram(tm, c) &&
+	       !(tm->spent_only && partly_read(c)) &&
 	       !(tm->clean_only && c->dirty &&
 		 !(c->blob->flags & QVL_BLOB_DROPPABLE));
 }
@@ -235,14 +250,18 @@ void qvl_tm_leave_ram(struct qvl_tm *tm, struct qvl_chunk *c)
 }
 
 /* One batch of raw victims out of RAM, dirty ones written first (their
- * frames kept in z).  Returns chunks freed, or a negative errno. */
-static int evict_raw(struct qvl_tm *tm, uint64_t need, int *store_full)
+ * frames kept in z); @spent: none that a reader is part way through.
+ * Returns chunks freed, or a negative errno. */
+static int evict_raw(struct qvl_tm *tm, uint64_t need, int *store_full,
+		     int spent)
 {
 	struct qvl_chunk *v[TM_BATCH], *w[TM_BATCH];
 	uint64_t want = (need + chunk_size(tm) - 1) / chunk_size(tm);
+	tm->spent_only = (uint8_t)spent;
 	unsigned n = pick_victims(tm, v, want && want < TM_BATCH ? (unsigned)want
 							  : TM_BATCH,
 				  *store_full);
+	tm->spent_only = 0;
 	if (!n)
 		return 0;
 	unsigned nw = 0, freed = 0;
@@ -507,7 +526,7 @@ void qvl_tm_room_from_pc(struct qvl_tm *tm, uint64_t bytes)
 	 * readahead of this one. */
 	while (tm->pc_loop && qvl_pool_avail(pool) < (int64_t)bytes) {
 		if (tm->nring * chunk_size(tm) > tm->raw_keep &&
-		    evict_raw(tm, bytes, &store_full) > 0)
+		    evict_raw(tm, bytes, &store_full, 1) > 0)
 			continue;
 		if (!pc_drop_newest(tm))
 			break;
@@ -542,7 +561,7 @@ static int make_room_upto(struct qvl_tm *tm, uint64_t bytes)
 		uint64_t need = (uint64_t)((int64_t)bytes - qvl_pool_avail(pool));
 		uint64_t raw = tm->nring * chunk;
 		if (raw > tm->raw_keep) {
-			rc = evict_raw(tm, need, &store_full);
+			rc = evict_raw(tm, need, &store_full, 1);
 			if (rc < 0)
 				return rc;
 			if (rc)
@@ -560,13 +579,20 @@ static int make_room_upto(struct qvl_tm *tm, uint64_t bytes)
 		    evict_z(tm, 1))
 			continue;
 		/* The stable set goes last: a burst of evictions that empties
-		 * the victim queue takes raw chunks and page cache first. */
-		rc = evict_raw(tm, need, &store_full);
+		 * the victim queue takes raw chunks and page cache first;
+		 * chunks a reader is part way through after the page cache
+		 * (what it holds was read already). */
+		rc = evict_raw(tm, need, &store_full, 1);
 		if (rc < 0)
 			return rc;
 		if (rc)
 			continue;
 		if (pc_drop_one(tm))
+			continue;
+		rc = evict_raw(tm, need, &store_full, 0);
+		if (rc < 0)
+			return rc;
+		if (rc)
 			continue;
 		if (evict_z(tm, 1))
 			continue;

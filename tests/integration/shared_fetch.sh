@@ -4,11 +4,12 @@
 # times over.  64 processes read 64 files of 16 MiB (incompressible, so
 # frames are as large as the data and nothing stays compressed in RAM) at
 # once on ram=64M: the issue's case.  Checks every byte, and that the
-# store served less than 2.5 x the bytes the processes read: 0.2 read 6.6 x
+# store served less than 1.25 x the bytes the processes read (the issue
+# asks 1.2 x; a margin for how the 64 streams interleave): 0.2 read 6.6 x
 # here (readahead for one stream evicted the others' before they used
-# them); 0.3 reads 1.22-1.76 x (it varies with how the 64 streams
-# interleave), short of the issue's 1.2 x: each stream's first chunk is
-# read in growing pieces and leaves RAM between them.
+# them); 0.3 read 1.22-1.76 x while a chunk a stream was part way through
+# could leave RAM between two READs (tiers/tm_room.c: it now leaves after
+# the page cache), 1.09-1.17 x since.
 cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 qvl_require_fuse
@@ -42,7 +43,7 @@ read_mib=$((N * MIB))
 store_mib=$(((after - before) >> 20))
 echo "processes read $read_mib MiB; the store served $store_mib MiB"
 grep "readahead:" "$QVL_MNT/.qvl/stats"
-[ $((store_mib * 10)) -lt $((read_mib * 25)) ] ||
-	fail "store read $store_mib MiB for $read_mib MiB read (>= 2.5 x)"
+[ $((store_mib * 100)) -lt $((read_mib * 125)) ] ||
+	fail "store read $store_mib MiB for $read_mib MiB read (>= 1.25 x)"
 qvl_umount
 qvl_done
