@@ -163,6 +163,8 @@ void qvl_fs_destroy(struct qvl_fs *fs)
 	free(fs);
 }
 
+#define QVL_MAX_BACKGROUND 64
+
 static void qvl_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
@@ -178,6 +180,12 @@ static void qvl_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
 		conn->want |= FUSE_CAP_ASYNC_READ;
+	/* Readahead READs are background requests: past the congestion
+	 * threshold (9 of 12 by default) the kernel skips async readahead,
+	 * and a reader then faults in small synchronous READs.  Many
+	 * streams at once (the 64-reader case) need more in flight. */
+	conn->max_background = QVL_MAX_BACKGROUND;
+	conn->congestion_threshold = QVL_MAX_BACKGROUND * 3 / 4;
 }
 
 void qvl_fs_unmount(struct qvl_fs *fs)

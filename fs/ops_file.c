@@ -131,18 +131,47 @@ static struct read_space *read_space(struct qvl_fs *fs, size_t n)
 	return sp;
 }
 
+/* The READ's bytes at @off into @sp (or pinned in sp->rep), with the
+ * lock held: how many in @*n, 0 or an errno, or -QVL_READ_PLANNED (its
+ * own chunks are planned into @ah: run, land, call again). */
+static int read_locked(struct qvl_fs *fs, fuse_ino_t ino, size_t size,
+		       off_t off, struct fuse_file_info *fi,
+		       struct read_space **sp, struct qvl_ahead *ah,
+		       size_t *n)
+{
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	*n = 0;
+	if (!in || !in->blob)
+		return in ? EISDIR : ENOENT;
+	if (off < 0 || (uint64_t)off >= in->size)
+		return 0;
+	*n = in->size - (uint64_t)off < size ? in->size - (uint64_t)off : size;
+	if (!ah->own)
+		note_access(fs, in);
+	*sp = read_space(fs, *n);
+	if (!*sp)
+		return ENOMEM;
+	int rc = qvl_blob_read_ahead(in->blob, (*sp)->buf, *n, (uint64_t)off,
+				     io_flags(fi), ah, fs->tm ? &(*sp)->rep : NULL);
+	return rc == QVL_READ_PLANNED ? -QVL_READ_PLANNED : -rc;
+}
+
+/* Rounds in which a READ's own chunks are fetched without the lock before
+ * it fetches them under it (a chunk that keeps leaving RAM between the
+ * landing and the look again, or keeps failing its checks). */
+#define READ_OWN_ROUNDS 3
+
 static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct qvl_fs *fs = qvl_req_fs(req);
-	char *buf = NULL;
+	struct read_space *sp = NULL;
 	size_t n = 0;
-	int err = 0;
+	int err;
 	struct timespec t0;
 	struct qvl_tm_stats ts0, ts1;
 	enum qvl_read_src src = QVL_READ_RAW_RAM;
-	struct qvl_ahead ah = { .blob = NULL };
-	struct qvl_reply *rep = NULL;
+	struct qvl_ahead ah = { .blob = NULL, .own_ok = 1 };
 
 	qvl_count(fs, QVL_OP_READ);
 	if (qvl_is_ctl(ino)) {
@@ -151,37 +180,33 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&fs->lock);
-	struct qvl_inode *in = qvl_inode_get(fs, ino);
-	if (!in || !in->blob) {
-		err = in ? EISDIR : ENOENT;
-	} else if (off >= 0 && (uint64_t)off < in->size) {
-		n = in->size - (uint64_t)off < size ? in->size - (uint64_t)off
-						     : size;
-		note_access(fs, in);
-		struct read_space *sp = read_space(fs, n);
-		buf = sp ? sp->buf : NULL;
-		rep = sp && fs->tm ? &sp->rep : NULL;
-		if (fs->tm) /* metrics: did the data come from the store? */
-			qvl_tm_get_counters(fs->tm, &ts0);
-		if (buf)
-			err = -qvl_blob_read_ahead(in->blob, buf, n,
-						   (uint64_t)off, io_flags(fi),
-						   &ah, rep);
-		else
-			err = ENOMEM;
-		if (fs->tm) {
-			qvl_tm_get_counters(fs->tm, &ts1);
-			src = qvl_metrics_source(&ts0, &ts1);
-		}
+	if (fs->tm) /* metrics: did the data come from the store? */
+		qvl_tm_get_counters(fs->tm, &ts0);
+	/* A READ that must wait for the store waits without the lock: a
+	 * READ of data in RAM meanwhile does not wait for it. */
+	for (unsigned round = 1;
+	     (err = read_locked(fs, ino, size, off, fi, &sp, &ah, &n)) ==
+	     -QVL_READ_PLANNED;
+	     round++) {
+		pthread_mutex_unlock(&fs->lock);
+		qvl_tm_ahead_run(fs->tm, &ah);
+		pthread_mutex_lock(&fs->lock);
+		qvl_tm_ahead_land(fs->tm, &ah);
+		ah.own_ok = round < READ_OWN_ROUNDS;
+	}
+	if (fs->tm) {
+		qvl_tm_get_counters(fs->tm, &ts1);
+		src = qvl_metrics_source(&ts0, &ts1);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	qvl_metrics_read_done(&fs->read_hist, src, &t0);
+	struct qvl_reply *rep = sp && fs->tm ? &sp->rep : NULL;
 	if (err)
 		fuse_reply_err(req, err);
 	else if (rep && rep->n) /* the kernel copies from the chunks */
 		fuse_reply_iov(req, rep->iov, (int)rep->n);
 	else
-		fuse_reply_buf(req, buf, n);
+		fuse_reply_buf(req, sp ? sp->buf : NULL, n);
 	int pinned = !err && rep && rep->npin;
 	if (!pinned && !ah.blob)
 		return;

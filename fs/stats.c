@@ -163,10 +163,11 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			s.tm.pc_long_reuse);
 		fprintf(f, "readahead: window %" PRIu64 " chunks  fetched ahead %"
 			   PRIu64 "  left unread %" PRIu64 "  off the lock: batches %"
-			   PRIu64 " landed %" PRIu64 " given up %" PRIu64
-			   " reads that waited %" PRIu64 "\n",
+			   PRIu64 " (READs' own %" PRIu64 ") landed %" PRIu64
+			   " given up %" PRIu64 " reads that waited %" PRIu64
+			   "\n",
 			s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted,
-			s.tm.ahead_batches, s.tm.ahead_landed,
+			s.tm.ahead_batches, s.tm.ahead_own, s.tm.ahead_landed,
 			s.tm.ahead_dropped, s.tm.ahead_waits);
 		fprintf(f, "fsync into the catalog: frames %" PRIu64 "  %s"
 			   "  brought back at mount %" PRIu64 "\n",
@@ -268,9 +269,11 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 	fprintf(f, "\"readahead\":{\"window\":%" PRIu64 ",\"chunks\":%" PRIu64
 		   ",\"wasted\":%" PRIu64 ",\"async_batches\":%" PRIu64
 		   ",\"async_landed\":%" PRIu64 ",\"async_given_up\":%" PRIu64
-		   ",\"reads_waited_async\":%" PRIu64 "},",
+		   ",\"reads_waited_async\":%" PRIu64
+		   ",\"own_batches\":%" PRIu64 "},",
 		s.tm.ra_win, s.tm.ra_chunks, s.tm.ra_wasted, s.tm.ahead_batches,
-		s.tm.ahead_landed, s.tm.ahead_dropped, s.tm.ahead_waits);
+		s.tm.ahead_landed, s.tm.ahead_dropped, s.tm.ahead_waits,
+		s.tm.ahead_own);
 	fprintf(f, "\"inline\":{\"frames\":%" PRIu64 ",\"bytes\":%" PRIu64
 		   ",\"replayed\":%" PRIu64 "},",
 		s.tm.inline_frames, s.tm.inline_bytes, s.tm.inline_replayed);

@@ -20,6 +20,16 @@
  * decoded on the crew as they arrive, under the tier manager's work lock
  * only) and lands it under its lock again (qvl_tm_ahead_land).
  *
+ * A READ's own chunks that must come from the store go the same way
+ * (qvl_tm_ahead_plan_own, with @ah->own_ok): planned under the lock after
+ * room is made for them, read and decoded without it, landed, and the
+ * READ looks again.  So a READ of data in RAM never waits for another
+ * READ's disk I/O and decode; readers of the same missing chunk share its
+ * fetch (the second waits for the first's landing); and the frame is kept
+ * in RAM (the compressed tier) as a fetch under the lock keeps it: pieces
+ * are reserved at planning and filled by the decode job, whose bounce
+ * buffer is the next batch's once the work lock goes.
+ *
  * Nothing else waits for a busy chunk except a READ that needs it, which
  * sleeps on tm->landed (the caller's lock released) and looks again.  For
  * everything else a busy chunk is simply not in RAM: a write or another
@@ -40,6 +50,38 @@
 static int plannable(const struct qvl_chunk *c)
 {
 	return qvl_chunk_worth_ahead(c) && !c->z;
+}
+
+/* Chunk @c as the batch's @k-th, with a slot in ah->ram[k] already: in
+ * flight from now on; @ra says what a wait for it is; @keep_frame: the
+ * frame is to stay in RAM too, as a fetch under the lock keeps it. */
+static void take(struct qvl_ahead *ah, unsigned k, struct qvl_chunk *c,
+		 uint8_t ra, int keep_frame)
+{
+	struct qvl_tm *tm = c->blob->tm;
+	qvl_tm_raw_miss(tm, c);
+	c->busy = 1;
+	c->ra = ra;
+	ah->c[k] = c;
+	ah->gen[k] = c->gen;
+	ah->idx[k] = c->idx;
+	ah->slot[k] = c->disk_slot;
+	ah->len[k] = c->disk_len;
+	ah->rc[k] = 0;
+	ah->z[k] = keep_frame ? qvl_tm_z_reserve(tm, c, c->disk_len) : NULL;
+}
+
+static void start(struct qvl_ahead *ah, struct qvl_blob *b, unsigned n,
+		  int next_file, int own)
+{
+	ah->blob = b;
+	ah->next_file = next_file;
+	ah->own = own;
+	ah->ino = b->ino;
+	ah->chunk = b->chunk;
+	ah->n = n;
+	b->inflight++;
+	b->tm->st.ahead_batches++;
 }
 
 /* A batch of chunks of @b from @i on, no further than @stop, into @ah:
@@ -66,26 +108,25 @@ static unsigned plan_run(struct qvl_blob *b, uint64_t i, uint64_t stop,
 		return 0;
 	if (qvl_pool_alloc_n_raw(b->pool, b->chunk, n, ah->ram))
 		return 0;
-	for (unsigned k = 0; k < n; k++) {
-		struct qvl_chunk *c = b->map[i + k];
-		qvl_tm_raw_miss(tm, c);
-		c->busy = 1;
-		c->ra = next_file ? RA_NEXT : RA_FILE; /* what a wait for it is */
-		ah->c[k] = c;
-		ah->gen[k] = c->gen;
-		ah->idx[k] = c->idx;
-		ah->slot[k] = c->disk_slot;
-		ah->len[k] = c->disk_len;
-		ah->rc[k] = 0;
-	}
-	ah->blob = b;
-	ah->next_file = next_file;
-	ah->ino = b->ino;
-	ah->chunk = b->chunk;
-	ah->n = (unsigned)n;
-	b->inflight++;
-	tm->st.ahead_batches++;
+	for (unsigned k = 0; k < n; k++)
+		take(ah, k, b->map[i + k], next_file ? RA_NEXT : RA_FILE, 0);
+	start(ah, b, (unsigned)n, next_file, 0);
 	return (unsigned)n;
+}
+
+unsigned qvl_tm_ahead_plan_own(struct qvl_blob *b, struct qvl_chunk **cs,
+			       unsigned n, struct qvl_ahead *ah)
+{
+	if (n > QVL_AHEAD_MAX)
+		n = QVL_AHEAD_MAX;
+	if (qvl_pool_alloc_n_raw(b->pool, b->chunk, n, ah->ram))
+		return 0;
+	for (unsigned k = 0; k < n; k++)
+		take(ah, k, cs[k], 0, 1);
+	start(ah, b, n, 0, 1);
+	b->tm->st.ahead_own++;
+	b->tm->own_inflight++;
+	return n;
 }
 
 void qvl_tm_ahead_plan(struct qvl_blob *b, uint64_t last, struct qvl_ahead *ah)
@@ -147,6 +188,10 @@ static void ahead_job(void *arg, unsigned i, unsigned w)
 	size_t out;
 	ah->rc[i] = qvl_tm_decode_frame(ar->tm->codec[w], &ar->r[i], ah->chunk,
 					ah->ram[i], &out);
+	/* The frame checked out: a copy of it stays (the bounce buffer is
+	 * the next batch's once the work lock goes). */
+	if (!ah->rc[i] && ah->z[i])
+		qvl_zram_fill(ah->z[i], ar->tm->zpiece, ar->r[i].buf);
 }
 
 static void ahead_arrived(void *arg, unsigned i)
@@ -181,6 +226,8 @@ void qvl_tm_ahead_land(struct qvl_tm *tm, struct qvl_ahead *ah)
 		struct qvl_chunk *c = ah->c[k];
 		c->busy = 0;
 		if (c->orphan || c->ram || c->gen != ah->gen[k] || ah->rc[k]) {
+			if (ah->z[k])
+				qvl_zram_free(tm->cfg.pool, tm->zpiece, ah->z[k]);
 			if (!c->ram)
 				c->ra = 0; /* it did not come in ahead */
 			if (!c->orphan && !c->ram && c->gen == ah->gen[k])
@@ -194,14 +241,19 @@ void qvl_tm_ahead_land(struct qvl_tm *tm, struct qvl_ahead *ah)
 		}
 		qvl_blob_ram_install(b, c, ah->ram[k]);
 		c->dirty = 0;
-		c->ra = ah->next_file ? RA_NEXT : RA_FILE;
+		c->ra = ah->own ? 0 : ah->next_file ? RA_NEXT : RA_FILE;
+		if (ah->z[k])
+			qvl_tm_z_attach(tm, c, ah->z[k]);
 		tm->st.fetched++;
 		tm->st.frame_bytes_read += ah->len[k];
 		tm->st.raw_bytes_read += ah->chunk;
-		tm->st.ra_chunks += !ah->next_file;
+		tm->st.ra_chunks += !ah->next_file && !ah->own;
 		tm->st.ahead_landed++;
 	}
-	qvl_tm_ra_calm(tm, ah->n);
+	if (ah->own)
+		tm->own_inflight--;
+	else
+		qvl_tm_ra_calm(tm, ah->n);
 	if (!--b->inflight && b->dead)
 		free(b);
 	ah->blob = NULL;

@@ -322,11 +322,43 @@ static int fetchable(const struct qvl_chunk *c)
 	return c && !c->ram && c->disk_len;
 }
 
+/* The read's own chunks in [@first, @last] that must come from the
+ * store (not as frames in RAM: those decode at once), planned into @ah to
+ * be read and decoded without the lock, after room is made for them and
+ * their frames (nothing of the range leaves for it, nor a chunk another
+ * reader is part way through).  How many: 0 when none, or no such room
+ * (the caller fetches under the lock, or reads around). */
+static unsigned plan_own(struct qvl_blob *b, uint64_t first, uint64_t last,
+			 struct qvl_ahead *ah)
+{
+	struct qvl_chunk *cs[QVL_AHEAD_MAX];
+	unsigned n = 0;
+	uint64_t zcost = 0;
+	for (uint64_t i = first; i <= last && i < b->nmap && n < QVL_AHEAD_MAX;
+	     i++) {
+		struct qvl_chunk *c = b->map[i];
+		if (fetchable(c) && !c->z && !c->busy && !c->lost) {
+			cs[n++] = c;
+			zcost += qvl_tm_z_cost(b->tm, c);
+		}
+	}
+	if (!n)
+		return 0;
+	for (uint64_t i = first; i <= last && i < b->nmap; i++)
+		if (b->map[i])
+			b->map[i]->hold = 1;
+	int rc = qvl_tm_make_room_spent(b->tm, n * b->chunk + zcost);
+	holds_release(b, first, last);
+	return rc ? 0 : qvl_tm_ahead_plan_own(b, cs, n, ah);
+}
+
 /* Fetch the chunks of [off, off+len) that are only on disk, with up to
  * TM_BATCH chunks after them as readahead -- unless @ah, where the
- * readahead is planned after the copy and run without the lock, and a
- * chunk of the read in flight is waited for (-EAGAIN: look again).
- * Returns 1 when the read's own bytes were fetched, 0, or an error. */
+ * readahead is planned after the copy and run without the lock, a chunk
+ * of the read in flight is waited for (-EAGAIN: look again), and with
+ * @ah->own_ok the read's own chunks are planned into @ah (2: run it, then
+ * look again).  Returns 1 when the read's own bytes were fetched, 0, 2,
+ * or an error. */
 static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
 			  struct qvl_ahead *ah)
 {
@@ -339,6 +371,20 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
 			pthread_cond_wait(&b->tm->landed, b->tm->cfg.lock);
 			return -EAGAIN;
 		}
+	}
+	if (ah && ah->own_ok && b->tm->cfg.nvme) {
+		/* Batches run one at a time (the work lock): one running and
+		 * one ready is all the disk and the crew can use.  More would
+		 * only hold RAM in flight, and with 64 streams that RAM came
+		 * out of what the streams were still reading (the store
+		 * served 2x what they read).  Wait for a landing instead. */
+		if (b->tm->own_inflight >= 2) {
+			b->tm->st.ahead_waits++;
+			pthread_cond_wait(&b->tm->landed, b->tm->cfg.lock);
+			return -EAGAIN;
+		}
+		if (plan_own(b, first, last, ah))
+			return 2;
 	}
 	for (uint64_t i = first; i <= last && i < b->nmap; i++) {
 		struct qvl_chunk *c = b->map[i];
@@ -579,7 +625,11 @@ int qvl_blob_read_ahead(struct qvl_blob *b, void *buf, size_t len,
 	const uint64_t off0 = off;
 	const size_t len0 = len;
 	int ahead_used = 0;
-	if (b->tm) /* before fetching: what it evicts follows the prediction */
+	/* A second call for the read, after its own chunks landed. */
+	int again = ah && ah->own;
+	if (ah)
+		ah->own = 0;
+	if (b->tm && !again) /* what making room evicts follows the prediction */
 		qvl_tm_pred_read(b->tm, b, off, len);
 	if (b->tm && (b->on_disk || b->flags & QVL_BLOB_DROPPABLE)) {
 		int rc, waited = 0;
@@ -587,6 +637,10 @@ int qvl_blob_read_ahead(struct qvl_blob *b, void *buf, size_t len,
 			waited = 1; /* for a readahead of its bytes in flight */
 		if (rc < 0)
 			return rc;
+		if (rc == 2) { /* its own chunks: fetched without the lock */
+			b->tm->st.reads_waited++;
+			return QVL_READ_PLANNED;
+		}
 		/* Its own bytes came from the store, now or in flight. */
 		b->tm->st.reads_waited += rc || waited;
 	}

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qvl_fault.h"
 
@@ -19,7 +20,10 @@ struct fault_plan {
 	uint64_t first;	/* 1-based number of the first failing operation */
 	uint64_t count;	/* 0: every one from first on */
 	int err;	/* -errno, or 0 for a short transfer */
+	int slow;	/* the operation goes through, late */
 };
+
+#define FAULT_SLOW_US 200000 /* how late a slow operation is */
 
 static struct fault_plan plans[FAULT_PLANS];
 static unsigned nplans;
@@ -43,9 +47,11 @@ static int parse_op(const char *s, size_t len, enum qvl_fault_op *op)
 	return -EINVAL;
 }
 
-static int parse_kind(const char *s, size_t len, int *err)
+static int parse_kind(const char *s, size_t len, int *err, int *slow)
 {
-	if (len == 3 && !memcmp(s, "eio", 3))
+	if (len == 4 && !memcmp(s, "slow", 4))
+		*slow = 1;
+	else if (len == 3 && !memcmp(s, "eio", 3))
 		*err = -EIO;
 	else if (len == 6 && !memcmp(s, "enospc", 6))
 		*err = -ENOSPC;
@@ -87,7 +93,7 @@ static int parse_plan(const char *s, size_t len, struct fault_plan *p)
 	if (parse_op(f[0], fl[0], &p->op) || parse_u64(f[1], fl[1], &p->first) ||
 	    !p->first)
 		return -EINVAL;
-	if (nf > 2 && parse_kind(f[2], fl[2], &p->err))
+	if (nf > 2 && parse_kind(f[2], fl[2], &p->err, &p->slow))
 		return -EINVAL;
 	if (nf > 3 && parse_u64(f[3], fl[3], &p->count))
 		return -EINVAL;
@@ -137,6 +143,11 @@ int qvl_fault_io(enum qvl_fault_op op, int res)
 		if (p->op != op || nth < p->first ||
 		    (p->count && nth - p->first >= p->count))
 			continue;
+		if (p->slow) {
+			usleep(FAULT_SLOW_US);
+			atomic_fetch_add(&injected, 1);
+			return res;
+		}
 		if (!p->err) {
 			/* Short: half of what moved, in whole 4 KiB (what
 			 * a direct-I/O descriptor may move), so transfers of

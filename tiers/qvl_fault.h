@@ -10,7 +10,8 @@
  *   N      the Nth such operation, counted from 1 since the daemon started
  *   KIND   eio (default) | enospc | short: the operation fails with that
  *          error, or says it moved half the bytes it moved (rounded down
- *          to 4 KiB; a transfer under 8 KiB is left whole)
+ *          to 4 KiB; a transfer under 8 KiB is left whole) | slow: it
+ *          goes through 200 ms late (a busy disk: what waits for it?)
  *   COUNT  how many operations from the Nth on fail (default 1; 0 means
  *          every one from then on: a disk that died)
  *

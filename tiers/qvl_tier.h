@@ -152,10 +152,14 @@ int qvl_blob_read(struct qvl_blob *blob, void *buf, size_t len, uint64_t off);
 #define QVL_AHEAD_MAX 16
 struct qvl_chunk;
 struct qvl_tm;
+struct qvl_zframe;
 struct qvl_ahead {
 	struct qvl_blob *blob; /* NULL: nothing planned */
 	unsigned n;
 	int next_file; /* the head of the file predicted next (succ.c) */
+	/* In: the read's own chunks may be planned too (qvl_blob_read_ahead
+	 * then returns QVL_READ_PLANNED).  Out: what is planned is them. */
+	int own_ok, own;
 	uint64_t ino;
 	size_t chunk;
 	struct qvl_chunk *c[QVL_AHEAD_MAX];
@@ -164,6 +168,9 @@ struct qvl_ahead {
 	uint64_t idx[QVL_AHEAD_MAX];
 	uint32_t slot[QVL_AHEAD_MAX], len[QVL_AHEAD_MAX];
 	int rc[QVL_AHEAD_MAX];
+	/* Pieces the frame is copied into, to stay in RAM (the compressed
+	 * tier) as a fetch under the lock keeps it; NULL: not kept. */
+	struct qvl_zframe *z[QVL_AHEAD_MAX];
 };
 
 /*
@@ -200,7 +207,13 @@ int qvl_blob_read_flags(struct qvl_blob *blob, void *buf, size_t len,
 int qvl_blob_write_flags(struct qvl_blob *blob, const void *buf, size_t len,
 			 uint64_t off, unsigned flags);
 /* qvl_blob_read_flags(), with readahead planned into @ah and the reply
- * described by @r (either may be NULL; see above). */
+ * described by @r (either may be NULL; see above).  With @ah->own_ok, a
+ * read whose own chunks must come from the store plans them into @ah and
+ * returns QVL_READ_PLANNED having read nothing: the caller drops its
+ * lock, runs and lands @ah as for readahead, and calls again (with
+ * own_ok clear after a few rounds, so that a chunk that keeps leaving or
+ * failing is fetched, or its error returned, under the lock). */
+#define QVL_READ_PLANNED 1
 int qvl_blob_read_ahead(struct qvl_blob *blob, void *buf, size_t len,
 			uint64_t off, unsigned flags, struct qvl_ahead *ah,
 			struct qvl_reply *r);
@@ -333,6 +346,7 @@ struct qvl_tm_stats {
 	 * chunks given up (changed or failed meanwhile), reads that waited
 	 * for a chunk in flight. */
 	uint64_t ahead_batches, ahead_landed, ahead_dropped, ahead_waits;
+	uint64_t ahead_own; /* of those batches: READs' own chunks */
 	/* Cross-file prefetch: chunks fetched as the head of the file
 	 * predicted next, those a read then used, those that left RAM unread,
 	 * reads that found one still in flight (late: timeliness); reads, and

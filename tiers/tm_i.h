@@ -150,6 +150,7 @@ struct qvl_tm {
 	pthread_mutex_t work;
 	pthread_cond_t landed;
 	void *abounce;
+	unsigned own_inflight; /* batches of READs' own chunks planned */
 	size_t zpiece;  /* bytes per piece of a frame in RAM */
 
 	/* The split of the budget (see tm_room.c). */
@@ -179,6 +180,7 @@ struct qvl_tm {
 	/* While picking raw victims: the store is full (clean ones only);
 	 * none a reader is part way through (tm_room.c). */
 	uint8_t clean_only, spent_only;
+	uint8_t keep_partly_read; /* making room: not from such chunks */
 	uint64_t prio_blobs[10]; /* blobs at each priority */
 	unsigned ra_calm; /* chunks fetched since readahead was last wasted */
 	/* Cross-file prefetch (succ.c, blob.c): the successor table, and the
@@ -264,13 +266,22 @@ void qvl_reply_buf(struct qvl_reply *r, char *dst, size_t n);
 void qvl_tm_grave_add(struct qvl_tm *tm, void *ram, uint32_t pins);
 void qvl_tm_grave_free(struct qvl_tm *tm);
 
-/* ahead.c: plan chunks after @last of @b into @ah (under the lock). */
+/* ahead.c: plan chunks after @last of @b into @ah (under the lock).
+ * qvl_tm_ahead_plan_own(): the read's own @cs[0..n) (only on disk, room
+ * made for them), as many as fit in one batch; how many. */
 void qvl_tm_ahead_plan(struct qvl_blob *b, uint64_t last, struct qvl_ahead *ah);
+unsigned qvl_tm_ahead_plan_own(struct qvl_blob *b, struct qvl_chunk **cs,
+			       unsigned n, struct qvl_ahead *ah);
 
 /* zram.c: frames in RAM (pool pieces). */
 size_t qvl_zram_piece(size_t chunk);
 int qvl_zram_store(struct qvl_pool *pool, size_t piece, const void *frame,
 		   uint32_t len, struct qvl_zframe **out);
+/* The same in two steps: pieces for @len bytes now (under the lock), the
+ * frame's bytes copied in later (by whoever holds the zframe). */
+int qvl_zram_alloc(struct qvl_pool *pool, size_t piece, uint32_t len,
+		   struct qvl_zframe **out);
+void qvl_zram_fill(struct qvl_zframe *z, size_t piece, const void *frame);
 void qvl_zram_free(struct qvl_pool *pool, size_t piece, struct qvl_zframe *z);
 void qvl_zram_gather(const struct qvl_zframe *z, size_t piece, void *dst);
 
@@ -278,6 +289,10 @@ void qvl_zram_gather(const struct qvl_zframe *z, size_t piece, void *dst);
 void qvl_tm_room_init(struct qvl_tm *tm);
 /* Make @bytes of the pool budget free: -ENOSPC when nothing can leave. */
 int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes);
+/* The same without evicting a raw chunk a reader is part way through:
+ * -ENOSPC rather than that (a READ then fetches under the lock, which
+ * keeps many streams in little RAM from all holding chunks in flight). */
+int qvl_tm_make_room_spent(struct qvl_tm *tm, uint64_t bytes);
 /* qvl_tm_settle() - after page cache was charged (a read reply, a write):
  * bring the pool back within its budget, as far as anything may leave. */
 void qvl_tm_settle(struct qvl_tm *tm);
@@ -289,6 +304,13 @@ void qvl_tm_room_from_pc(struct qvl_tm *tm, uint64_t bytes);
  * it compresses and the budget has room: no eviction for it. */
 void qvl_tm_z_keep(struct qvl_tm *tm, struct qvl_chunk *c, const void *frame,
 		   uint32_t len);
+/* The same in steps, for a frame read without the lock (ahead.c): pieces
+ * for a frame of @len bytes of @c if qvl_tm_z_keep() would keep it (else
+ * NULL); filled meanwhile, then given to @c (or freed, if it has one). */
+struct qvl_zframe *qvl_tm_z_reserve(struct qvl_tm *tm,
+				    const struct qvl_chunk *c, uint32_t len);
+void qvl_tm_z_attach(struct qvl_tm *tm, struct qvl_chunk *c,
+		     struct qvl_zframe *z);
 void qvl_tm_z_drop(struct qvl_tm *tm, struct qvl_chunk *c);
 /* Pool bytes qvl_tm_z_keep() would take for @c's frame after a fetch. */
 uint64_t qvl_tm_z_cost(const struct qvl_tm *tm, const struct qvl_chunk *c);

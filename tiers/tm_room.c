@@ -268,8 +268,10 @@ static int evict_raw(struct qvl_tm *tm, uint64_t need, int *store_full,
 	for (unsigned i = 0; i < n; i++)
 		if (qvl_tm_to_write(v[i]))
 			w[nw++] = v[i];
-	/* The bounce buffers hold the frames until they are kept below. */
-	pthread_mutex_lock(&tm->work);
+	/* The bounce buffers hold the frames until they are kept below.
+	 * Clean victims need neither: no wait for a batch in flight. */
+	if (nw)
+		pthread_mutex_lock(&tm->work);
 	int rc = nw ? qvl_tm_write_frames(tm, w, nw) : 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (!v[i]->dirty || (v[i]->blob->flags & QVL_BLOB_DROPPABLE)) {
@@ -285,9 +287,10 @@ static int evict_raw(struct qvl_tm *tm, uint64_t need, int *store_full,
 			qvl_tm_z_keep(tm, w[i],
 				      (char *)tm->bounce + (size_t)i * tm->slot_size,
 				      w[i]->disk_len);
-	pthread_mutex_unlock(&tm->work);
-	if (nw) /* a writer coded in its own request: the mover is behind */
+	if (nw) { /* a writer coded in its own request: the mover is behind */
+		pthread_mutex_unlock(&tm->work);
 		qvl_tm_mover_kick(tm);
+	}
 	/* A full store: clean chunks elsewhere on the clock may still
 	 * leave RAM. */
 	if (rc == -ENOSPC)
@@ -551,6 +554,14 @@ int qvl_tm_make_room(struct qvl_tm *tm, uint64_t bytes)
 	return rc;
 }
 
+int qvl_tm_make_room_spent(struct qvl_tm *tm, uint64_t bytes)
+{
+	tm->keep_partly_read = 1;
+	int rc = qvl_tm_make_room(tm, bytes);
+	tm->keep_partly_read = 0;
+	return rc;
+}
+
 static int make_room_upto(struct qvl_tm *tm, uint64_t bytes)
 {
 	struct qvl_pool *pool = tm->cfg.pool;
@@ -589,7 +600,8 @@ static int make_room_upto(struct qvl_tm *tm, uint64_t bytes)
 			continue;
 		if (pc_drop_one(tm))
 			continue;
-		rc = evict_raw(tm, need, &store_full, 0);
+		rc = tm->keep_partly_read ? 0
+					  : evict_raw(tm, need, &store_full, 0);
 		if (rc < 0)
 			return rc;
 		if (rc)
@@ -620,11 +632,12 @@ uint64_t qvl_tm_z_cost(const struct qvl_tm *tm, const struct qvl_chunk *c)
 	return z_cost(tm, c->disk_len);
 }
 
-void qvl_tm_z_keep(struct qvl_tm *tm, struct qvl_chunk *c, const void *frame,
-		   uint32_t len)
+struct qvl_zframe *qvl_tm_z_reserve(struct qvl_tm *tm,
+				    const struct qvl_chunk *c, uint32_t len)
 {
+	struct qvl_zframe *z = NULL;
 	if (c->z || !z_worth(c, len) || (c->blob->flags & QVL_BLOB_NO_STORE))
-		return;
+		return NULL;
 	/* In loop mode with the page cache holding most of the budget: a
 	 * frame kept now would leave again long before the loop comes back
 	 * to it, a copy for nothing on every fetch.  Frames still fill the
@@ -632,11 +645,31 @@ void qvl_tm_z_keep(struct qvl_tm *tm, struct qvl_chunk *c, const void *frame,
 	uint64_t budget = qvl_pool_budget(tm->cfg.pool);
 	if (tm->pc_loop && budget - tm->raw_target < budget / 8 &&
 	    tm->pc_bytes >= budget / 2)
-		return;
+		return NULL;
 	if (qvl_pool_avail(tm->cfg.pool) < (int64_t)z_cost(tm, len))
+		return NULL;
+	qvl_zram_alloc(tm->cfg.pool, tm->zpiece, len, &z);
+	return z;
+}
+
+void qvl_tm_z_keep(struct qvl_tm *tm, struct qvl_chunk *c, const void *frame,
+		   uint32_t len)
+{
+	struct qvl_zframe *z = qvl_tm_z_reserve(tm, c, len);
+	if (!z)
 		return;
-	if (qvl_zram_store(tm->cfg.pool, tm->zpiece, frame, len, &c->z))
+	qvl_zram_fill(z, tm->zpiece, frame);
+	qvl_tm_z_attach(tm, c, z);
+}
+
+void qvl_tm_z_attach(struct qvl_tm *tm, struct qvl_chunk *c,
+		     struct qvl_zframe *z)
+{
+	if (c->z) {
+		qvl_zram_free(tm->cfg.pool, tm->zpiece, z);
 		return;
+	}
+	c->z = z;
 	tm->nz++;
 	tm->zbytes += (uint64_t)c->z->npieces * tm->zpiece;
 	c->blob->zbytes += (uint64_t)c->z->npieces * tm->zpiece;

@@ -19,8 +19,8 @@ size_t qvl_zram_piece(size_t chunk)
 	return p < 4096 ? 4096 : p;
 }
 
-int qvl_zram_store(struct qvl_pool *pool, size_t piece, const void *frame,
-		   uint32_t len, struct qvl_zframe **out)
+int qvl_zram_alloc(struct qvl_pool *pool, size_t piece, uint32_t len,
+		   struct qvl_zframe **out)
 {
 	size_t n = (len + piece - 1) / piece;
 	struct qvl_zframe *z = malloc(sizeof(*z) + n * sizeof(z->piece[0]));
@@ -34,13 +34,26 @@ int qvl_zram_store(struct qvl_pool *pool, size_t piece, const void *frame,
 	}
 	z->len = len;
 	z->npieces = (uint32_t)n;
-	const char *src = frame;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = len - i * piece < piece ? len - i * piece : piece;
-		memcpy(z->piece[i], src + i * piece, k);
-	}
 	*out = z;
 	return 0;
+}
+
+void qvl_zram_fill(struct qvl_zframe *z, size_t piece, const void *frame)
+{
+	const char *src = frame;
+	for (size_t i = 0; i < z->npieces; i++) {
+		size_t k = z->len - i * piece < piece ? z->len - i * piece : piece;
+		memcpy(z->piece[i], src + i * piece, k);
+	}
+}
+
+int qvl_zram_store(struct qvl_pool *pool, size_t piece, const void *frame,
+		   uint32_t len, struct qvl_zframe **out)
+{
+	int rc = qvl_zram_alloc(pool, piece, len, out);
+	if (!rc)
+		qvl_zram_fill(*out, piece, frame);
+	return rc;
 }
 
 void qvl_zram_free(struct qvl_pool *pool, size_t piece, struct qvl_zframe *z)

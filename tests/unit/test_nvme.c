@@ -616,6 +616,18 @@ static void t_fault(void)
 	QVL_CHECK(((unsigned char *)r[2].buf)[0] == 0xee);
 	QVL_CHECK_EQ(qvl_fault_injected(), before + 3);
 
+	/* A slow read goes through, late (200 ms). */
+	QVL_CHECK_EQ(qvl_fault_arm("read:1:slow"), 0);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(r[0].buf, 0, len);
+	QVL_CHECK_EQ(qvl_nvme_read(n, &r[0], 1), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	QVL_CHECK(!memcmp(r[0].buf, w[0].buf, len));
+	QVL_CHECK((t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec -
+			  t0.tv_nsec >= 190000000L);
+	QVL_CHECK_EQ(qvl_fault_injected(), before + 4);
+
 	/* The Nth fsync, and a dead disk: every write from the 1st on. */
 	QVL_CHECK_EQ(qvl_fault_arm("fsync:2:eio,write:1:enospc:0"), 0);
 	QVL_CHECK_EQ(qvl_nvme_sync(n, 90), 0);

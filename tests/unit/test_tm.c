@@ -650,14 +650,25 @@ static void t_kernel_loop(void)
 	env_free(&e);
 }
 
-/* A read as the filesystem does one: under the lock, then the readahead
- * it planned run without it and landed with it. */
+/* A read as the filesystem does one: under the lock, its own chunks from
+ * the store read without it (a few rounds, then under it), then the
+ * readahead it planned run without it and landed with it. */
 static int aread(struct env *e, struct qvl_blob *b, void *buf, size_t len,
 		 uint64_t off)
 {
-	struct qvl_ahead ah;
+	struct qvl_ahead ah = { .own_ok = 1 };
 	pthread_mutex_lock(&e->lock);
-	int rc = qvl_blob_read_ahead(b, buf, len, off, 0, &ah, NULL);
+	int rc;
+	for (unsigned round = 1;
+	     (rc = qvl_blob_read_ahead(b, buf, len, off, 0, &ah, NULL)) ==
+	     QVL_READ_PLANNED;
+	     round++) {
+		pthread_mutex_unlock(&e->lock);
+		qvl_tm_ahead_run(e->tm, &ah);
+		pthread_mutex_lock(&e->lock);
+		qvl_tm_ahead_land(e->tm, &ah);
+		ah.own_ok = round < 3;
+	}
 	pthread_mutex_unlock(&e->lock);
 	if (ah.blob) {
 		qvl_tm_ahead_run(e->tm, &ah);
@@ -734,8 +745,11 @@ static void t_ahead(void)
 	QVL_CHECK(st.ahead_landed > 0);
 	check_budget(&e);
 
+	qvl_tm_get_stats(e.tm, &st);
+	QVL_CHECK(st.ahead_own > 0); /* the streams' own chunks, off the lock */
+
 	/* A write over a chunk in flight: the write's bytes win. */
-	struct qvl_ahead ah;
+	struct qvl_ahead ah = { .blob = NULL };
 	QVL_CHECK_EQ(qvl_blob_evict(e.b[2]), 0);
 	pthread_mutex_lock(&e.lock);
 	plan_only(e.b[2], &ah);
