@@ -1,7 +1,8 @@
 #!/bin/bash
 # read_no_wait.sh - a READ of data in RAM never waits for another READ's
 # store I/O.  With every store read made 200 ms late (QVL_FAULT=read:1:slow:0,
-# a busy disk), one reader streams a file from the store while another
+# a busy disk), one reader streams a file from the store (advice random:
+# each READ fetches its own chunk) while another
 # reads a file that is in RAM, both with O_DIRECT (every READ reaches the
 # daemon).  The second reader's slowest READ must take far less than one
 # store read: the first reader's chunks are read and decoded without the
@@ -16,6 +17,9 @@ head -c $((16 << 20)) /dev/urandom >"$QVL_MNT/cold"
 head -c $((4 << 20)) /dev/urandom >"$QVL_MNT/hot"
 sums=$(cd "$QVL_MNT" && md5sum cold hot)
 setfattr -n user.qvl.tier -v nvme "$QVL_MNT/cold" || fail "tier=nvme cold"
+# No readahead for it: each of its READs fetches its own chunk (with
+# readahead, its READs mostly wait for a batch already in flight).
+setfattr -n user.qvl.advice -v random "$QVL_MNT/cold" || fail "advice random"
 eq "$(getfattr --absolute-names --only-values -n user.qvl.tier "$QVL_MNT/hot")" ram "hot file's tier"
 
 dd if="$QVL_MNT/cold" of=/dev/null bs=1M iflag=direct status=none &
