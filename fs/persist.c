@@ -289,9 +289,13 @@ int qvl_persist_flush(struct qvl_fs *fs, int durable)
 	int rc;
 	if (!fs->tm || qvl_fs_rdonly(fs))
 		return 0;
-	/* In small batches, letting other requests in between; bounded, so
-	 * steady writers cannot keep the flusher from committing. */
+	/* Through the mover first: it codes and writes without the lock,
+	 * so READs and writes go on meanwhile (tiers/mover.c).  Then in
+	 * small batches under the lock, letting other requests in between;
+	 * bounded, so steady writers cannot keep the flusher from
+	 * committing. */
 	pthread_mutex_lock(&fs->lock);
+	qvl_tm_mover_drain(fs->tm);
 	rc = qvl_tm_flush(fs->tm, FLUSH_TURN, &left);
 	pthread_mutex_unlock(&fs->lock);
 	for (rounds = left / FLUSH_TURN + 1; !rc && left && rounds--;) {

@@ -46,6 +46,13 @@
  *    a later commit, as before.  qvl_tm_flush() and fsync do not wait for
  *    the mover: they write a wb chunk themselves (then the mover's frame
  *    is thrown away), so nothing they promise depends on it.
+ *
+ * The flusher drains through the mover first (qvl_tm_mover_drain): the
+ * mover then takes every dirty chunk, below the half-budget mark and the
+ * newest too, for as many batches as the list held, so the periodic
+ * write-back codes and writes without the filesystem's lock as well; the
+ * flusher's own turns under the lock then find only what the mover may
+ * not take (uncommitted rewrites) or what came in meanwhile.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -150,12 +157,15 @@ static int movable(struct qvl_tm *tm, const struct qvl_chunk *c)
 static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 {
 	mb->n = 0;
-	if (tm->ndlist < MOVER_MIN || !past_mark(tm) ||
-	    qvl_nvme_free_bytes(tm->cfg.nvme) <
-		    TM_STORE_RESERVE + (uint64_t)TM_BATCH * tm->slot_size)
+	/* Draining (the flusher asked): every dirty chunk, the newest too. */
+	uint64_t keep = tm->mover_drain ? 0 : 2;
+	if (!tm->mover_drain && (tm->ndlist < MOVER_MIN || !past_mark(tm)))
+		return 0;
+	if (qvl_nvme_free_bytes(tm->cfg.nvme) <
+	    TM_STORE_RESERVE + (uint64_t)TM_BATCH * tm->slot_size)
 		return 0; /* a nearly full store: frame by frame, by writers */
 	uint64_t look = tm->ndlist; /* each once: the passed-over go last */
-	while (look-- > 2 && tm->ndlist > 2 && mb->n < TM_BATCH) {
+	while (look-- > keep && tm->ndlist > keep && mb->n < TM_BATCH) {
 		struct qvl_chunk *c = tm->dfirst;
 		dlist_del(tm, c);
 		if (!qvl_tm_to_write(c))
@@ -277,6 +287,31 @@ static void back_off(struct qvl_tm *tm, unsigned *ms)
 	*ms = *ms < 5000 ? *ms * 2 : 10000;
 }
 
+/* Nothing more to drain now: the flusher waiting in qvl_tm_mover_drain()
+ * goes on. */
+static void drain_done(struct qvl_tm *tm)
+{
+	if (!tm->mover_drain)
+		return;
+	tm->mover_drain = 0;
+	pthread_cond_broadcast(&tm->landed);
+}
+
+void qvl_tm_mover_drain(struct qvl_tm *tm)
+{
+	if (!tm->mover_on || tm->mover_stop || !tm->ndlist)
+		return;
+	/* A steady writer keeps the list full: as many batches as it held
+	 * when asked, then the flusher takes what is left. */
+	uint64_t until = tm->st.mover_batches + tm->ndlist / TM_BATCH + 1;
+	tm->mover_drain = 1;
+	pthread_cond_signal(&tm->mover_cv);
+	while (tm->mover_drain && tm->mover_on && !tm->mover_stop &&
+	       tm->st.mover_batches < until)
+		pthread_cond_wait(&tm->landed, tm->cfg.lock);
+	tm->mover_drain = 0;
+}
+
 static void *mover_main(void *arg)
 {
 	struct qvl_tm *tm = arg;
@@ -296,6 +331,7 @@ static void *mover_main(void *arg)
 		}
 		if (!plan(tm, &mb)) {
 			pthread_mutex_unlock(&tm->work);
+			drain_done(tm);
 			wait_for(tm, 0);
 			continue;
 		}
@@ -303,11 +339,14 @@ static void *mover_main(void *arg)
 		run(tm, &mb);
 		pthread_mutex_unlock(&tm->work);
 		pthread_mutex_lock(tm->cfg.lock);
-		if (!land(tm, &mb))
+		if (!land(tm, &mb)) {
 			wait_ms = 100;
-		else if (!tm->mover_stop)
+		} else if (!tm->mover_stop) {
+			drain_done(tm); /* the flusher writes what is left */
 			back_off(tm, &wait_ms);
+		}
 	}
+	drain_done(tm);
 	pthread_mutex_unlock(tm->cfg.lock);
 	return NULL;
 }
@@ -335,6 +374,7 @@ void qvl_tm_mover_stop(struct qvl_tm *tm)
 	pthread_mutex_lock(tm->cfg.lock);
 	tm->mover_stop = 1;
 	pthread_cond_signal(&tm->mover_cv);
+	pthread_cond_broadcast(&tm->landed); /* a drain waiting ends */
 	pthread_mutex_unlock(tm->cfg.lock);
 	pthread_join(tm->mover, NULL);
 	pthread_mutex_lock(tm->cfg.lock);

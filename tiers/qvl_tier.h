@@ -400,6 +400,11 @@ void qvl_tm_destroy(struct qvl_tm *tm);
  */
 int qvl_tm_mover_start(struct qvl_tm *tm);
 void qvl_tm_mover_stop(struct qvl_tm *tm);
+/* qvl_tm_mover_drain() - with the caller's lock: have the mover write
+ * back every dirty chunk it may (batches without the lock, let go while
+ * waiting), as many batches as are dirty now; returns when it is done,
+ * finds nothing more, fails, or stops.  Nothing without a mover. */
+void qvl_tm_mover_drain(struct qvl_tm *tm);
 
 /*
  * qvl_tm_flush() - write up to @max dirty chunks of stored blobs to disk

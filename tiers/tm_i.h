@@ -206,6 +206,7 @@ struct qvl_tm {
 	pthread_t mover;
 	pthread_cond_t mover_cv;
 	uint8_t mover_on, mover_idle, mover_stop;
+	uint8_t mover_drain; /* the flusher asked for everything dirty */
 	struct qvl_chunk *dfirst, *dlast; /* dirty, oldest first */
 	uint64_t ndlist;
 	struct qvl_tm_stats st;

@@ -1,17 +1,36 @@
 #!/bin/bash
-# read_no_wait.sh - a READ of data in RAM never waits for another READ's
-# store I/O.  With every store read made 200 ms late (QVL_FAULT=read:1:slow:0,
-# a busy disk), one reader streams a file from the store (advice random:
-# each READ fetches its own chunk) while another
-# reads a file that is in RAM, both with O_DIRECT (every READ reaches the
-# daemon).  The second reader's slowest READ must take far less than one
-# store read: the first reader's chunks are read and decoded without the
-# filesystem's lock (tiers/ahead.c).  When fetches ran under the lock, each
-# of its READs could wait out a whole store read.  Both files must read
-# back exactly.
+# read_no_wait.sh - a READ of data in RAM never waits for store I/O it
+# does not need: another READ's fetch, or the periodic write-back.
+#
+# Every store read made 200 ms late (QVL_FAULT=read:1:slow:0, a busy
+# disk): one reader streams a file from the store (advice random: each
+# READ fetches its own chunk) while another reads a file that is in RAM,
+# both with O_DIRECT (every READ reaches the daemon).  The second reader's
+# slowest READ must take far less than one store read: the first reader's
+# chunks are read and decoded without the filesystem's lock
+# (tiers/ahead.c).  When fetches ran under the lock, its READs waited out
+# whole store reads (211 ms).  Then every store write 200 ms late, during
+# the flusher's write-back (below).  All files must read back exactly.
 cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 qvl_require_fuse
+# hot_reader FILE: reads the 4 MiB FILE with O_DIRECT 64 KiB reads for
+# 2 s; prints the slowest read in ms.
+hot_reader() {
+	"$QVL_PYTHON" - "$1" <<'PY'
+import mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 64 << 10)
+worst, end = 0.0, time.monotonic() + 2.0
+while time.monotonic() < end:
+    for off in range(0, 4 << 20, 64 << 10):
+        t = time.monotonic()
+        os.preadv(fd, [buf], off)
+        worst = max(worst, time.monotonic() - t)
+print(int(worst * 1000))
+PY
+}
+
 QVL_FAULT=read:1:slow:0 qvl_mount ram=64M
 head -c $((16 << 20)) /dev/urandom >"$QVL_MNT/cold"
 head -c $((4 << 20)) /dev/urandom >"$QVL_MNT/hot"
@@ -25,19 +44,7 @@ eq "$(getfattr --absolute-names --only-values -n user.qvl.tier "$QVL_MNT/hot")" 
 dd if="$QVL_MNT/cold" of=/dev/null bs=1M iflag=direct status=none &
 streamer=$!
 sleep 0.3 # the stream's first store read is under way
-worst=$("$QVL_PYTHON" - "$QVL_MNT/hot" <<'PY'
-import mmap, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
-buf = mmap.mmap(-1, 64 << 10)
-worst, end = 0.0, time.monotonic() + 2.0
-while time.monotonic() < end:
-    for off in range(0, 4 << 20, 64 << 10):
-        t = time.monotonic()
-        os.preadv(fd, [buf], off)
-        worst = max(worst, time.monotonic() - t)
-print(int(worst * 1000))
-PY
-)
+worst=$(hot_reader "$QVL_MNT/hot")
 waited=$(qvl_json 'j["prefetch"]["reads_waited"]')
 wait "$streamer" || fail "streaming the cold file"
 echo "slowest READ of the file in RAM: $worst ms, while the other reader's" \
@@ -45,5 +52,27 @@ echo "slowest READ of the file in RAM: $worst ms, while the other reader's" \
 [ "$waited" -ge 3 ] || fail "the streaming reader hardly waited: $waited"
 [ "$worst" -lt 100 ] || fail "a READ of data in RAM took $worst ms"
 [ "$(cd "$QVL_MNT" && md5sum cold hot)" = "$sums" ] || fail "content"
+qvl_umount
+
+# The periodic write-back: every store write 200 ms late, 8 MiB of dirty
+# data (below the mover's half-budget mark, so only the flusher writes
+# it, every 0.5 s) while the file in RAM is read.  The flusher drains
+# through the mover, which codes and writes without the lock; its own
+# turns under the lock (each could hold a READ for a batch of writes,
+# 1.6 s here) find nothing left.
+QVL_FAULT=write:1:slow:0 qvl_mount ram=64M,flush=0.5
+head -c $((4 << 20)) /dev/urandom >"$QVL_MNT/hot"
+sync "$QVL_MNT/hot" # written back once, before the timing
+head -c $((8 << 20)) /dev/urandom >"$QVL_MNT/warm"
+worst=$(hot_reader "$QVL_MNT/hot")
+frames=$(qvl_json 'j["mover"]["frames"]')
+echo "slowest READ of the file in RAM during the write-back: $worst ms" \
+	"($frames frames written by the mover)"
+[ "$frames" -ge 8 ] || fail "the mover wrote $frames frames, want the 8 of warm"
+[ "$worst" -lt 100 ] || fail "a READ of data in RAM took $worst ms during write-back"
+sums=$(cd "$QVL_MNT" && md5sum hot warm)
+qvl_umount
+qvl_mount ram=64M
+[ "$(cd "$QVL_MNT" && md5sum hot warm)" = "$sums" ] || fail "content after a remount"
 qvl_umount
 qvl_done
