@@ -326,10 +326,11 @@ static int fetchable(const struct qvl_chunk *c)
  * store (not as frames in RAM: those decode at once), planned into @ah to
  * be read and decoded without the lock, after room is made for them and
  * their frames (nothing of the range leaves for it, nor a chunk another
- * reader is part way through).  How many: 0 when none, or no such room
- * (the caller fetches under the lock, or reads around). */
-static unsigned plan_own(struct qvl_blob *b, uint64_t first, uint64_t last,
-			 struct qvl_ahead *ah)
+ * reader is part way through).  2 when planned; 0 when none, or no such
+ * room (the caller fetches under the lock, or reads around); -EAGAIN
+ * after waiting for a landing, with two such batches in flight. */
+static int plan_own(struct qvl_blob *b, uint64_t first, uint64_t last,
+		    struct qvl_ahead *ah)
 {
 	struct qvl_chunk *cs[QVL_AHEAD_MAX];
 	unsigned n = 0;
@@ -344,12 +345,22 @@ static unsigned plan_own(struct qvl_blob *b, uint64_t first, uint64_t last,
 	}
 	if (!n)
 		return 0;
+	/* Batches run one at a time (the work lock): one running and one
+	 * ready is all the disk and the crew can use.  More would only hold
+	 * RAM in flight, and with 64 streams that RAM came out of what the
+	 * streams were still reading (the store served 2x what they read).
+	 * Wait for a landing instead (only a READ that needs the store). */
+	if (b->tm->own_inflight >= 2) {
+		b->tm->st.ahead_waits++;
+		pthread_cond_wait(&b->tm->landed, b->tm->cfg.lock);
+		return -EAGAIN;
+	}
 	for (uint64_t i = first; i <= last && i < b->nmap; i++)
 		if (b->map[i])
 			b->map[i]->hold = 1;
 	int rc = qvl_tm_make_room_spent(b->tm, n * b->chunk + zcost);
 	holds_release(b, first, last);
-	return rc ? 0 : qvl_tm_ahead_plan_own(b, cs, n, ah);
+	return !rc && qvl_tm_ahead_plan_own(b, cs, n, ah) ? 2 : 0;
 }
 
 /* Fetch the chunks of [off, off+len) that are only on disk, with up to
@@ -373,18 +384,9 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
 		}
 	}
 	if (ah && ah->own_ok && b->tm->cfg.nvme) {
-		/* Batches run one at a time (the work lock): one running and
-		 * one ready is all the disk and the crew can use.  More would
-		 * only hold RAM in flight, and with 64 streams that RAM came
-		 * out of what the streams were still reading (the store
-		 * served 2x what they read).  Wait for a landing instead. */
-		if (b->tm->own_inflight >= 2) {
-			b->tm->st.ahead_waits++;
-			pthread_cond_wait(&b->tm->landed, b->tm->cfg.lock);
-			return -EAGAIN;
-		}
-		if (plan_own(b, first, last, ah))
-			return 2;
+		int rc = plan_own(b, first, last, ah);
+		if (rc)
+			return rc;
 	}
 	for (uint64_t i = first; i <= last && i < b->nmap; i++) {
 		struct qvl_chunk *c = b->map[i];

@@ -138,3 +138,17 @@ qvl_small_store() {
 	QVL_STORE=$QVL_SMALL/store
 	mkdir -p "$QVL_STORE"
 }
+
+# qvl_layers N MIB: files layer0.. (numbered with seq -w) of MIB MiB of
+# random bytes in the mount, moved to the store; their md5sums in
+# QVL_LAYER_SUMS.
+qvl_layers() {
+	local i f
+	for i in $(seq -w 0 $(($1 - 1))); do
+		head -c $(($2 << 20)) /dev/urandom >"$QVL_MNT/layer$i"
+	done
+	QVL_LAYER_SUMS=$(cd "$QVL_MNT" && md5sum layer*)
+	for f in "$QVL_MNT"/layer*; do
+		setfattr -n user.qvl.tier -v nvme "$f" || fail "tier=nvme $f"
+	done
+}

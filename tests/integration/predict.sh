@@ -12,13 +12,8 @@ source tests/integration/lib.sh
 qvl_require_fuse
 OPTS=ram=16M,chunk=256K
 qvl_mount "$OPTS"
-for i in 0 1 2 3 4 5 6 7; do
-	head -c $((4 << 20)) /dev/urandom >"$QVL_MNT/layer$i"
-done
-sums=$(cd "$QVL_MNT" && md5sum layer*)
-for f in "$QVL_MNT"/layer*; do
-	setfattr -n user.qvl.tier -v nvme "$f" || fail "tier=nvme $f"
-done
+qvl_layers 8 4
+sums=$QVL_LAYER_SUMS
 fetched() { qvl_json 'j["tiering"]["fetched"]'; }
 loop=$((8 * 4 * 4)) # chunks
 per_pass=""

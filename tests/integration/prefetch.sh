@@ -12,13 +12,8 @@ source tests/integration/lib.sh
 qvl_require_fuse
 OPTS=ram=96M
 qvl_mount "$OPTS"
-for i in $(seq -w 0 11); do
-	head -c $((3 << 20)) /dev/urandom >"$QVL_MNT/layer$i"
-done
-sums=$(cd "$QVL_MNT" && md5sum layer*)
-for f in "$QVL_MNT"/layer*; do
-	setfattr -n user.qvl.tier -v nvme "$f" || fail "tier=nvme $f"
-done
+qvl_layers 12 3
+sums=$QVL_LAYER_SUMS
 # A layer loop computes between layers: 20 ms after each file here.  The
 # next file's head is read ahead meanwhile (off the lock); without the
 # table nothing is, and its first READ waits.  (With no pause, cat's next

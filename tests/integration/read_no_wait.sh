@@ -3,10 +3,10 @@
 # does not need: another READ's fetch, or the periodic write-back.
 #
 # Every store read made 200 ms late (QVL_FAULT=read:1:slow:0, a busy
-# disk): one reader streams a file from the store (advice random: each
-# READ fetches its own chunk) while another reads a file that is in RAM,
-# both with O_DIRECT (every READ reaches the daemon).  The second reader's
-# slowest READ must take far less than one store read: the first reader's
+# disk): two readers stream files from the store (advice random: each
+# READ fetches its own chunk) while a third reads a file that is in RAM,
+# all with O_DIRECT (every READ reaches the daemon).  The third reader's
+# slowest READ must take far less than one store read: the streams'
 # chunks are read and decoded without the filesystem's lock
 # (tiers/ahead.c).  When fetches ran under the lock, its READs waited out
 # whole store reads (211 ms).  Then every store write 200 ms late, during
@@ -32,26 +32,35 @@ PY
 }
 
 QVL_FAULT=read:1:slow:0 qvl_mount ram=64M
-head -c $((16 << 20)) /dev/urandom >"$QVL_MNT/cold"
+for f in cold cold2; do
+	head -c $((16 << 20)) /dev/urandom >"$QVL_MNT/$f"
+done
 head -c $((4 << 20)) /dev/urandom >"$QVL_MNT/hot"
-sums=$(cd "$QVL_MNT" && md5sum cold hot)
-setfattr -n user.qvl.tier -v nvme "$QVL_MNT/cold" || fail "tier=nvme cold"
-# No readahead for it: each of its READs fetches its own chunk (with
-# readahead, its READs mostly wait for a batch already in flight).
-setfattr -n user.qvl.advice -v random "$QVL_MNT/cold" || fail "advice random"
+sums=$(cd "$QVL_MNT" && md5sum cold cold2 hot)
+for f in cold cold2; do
+	setfattr -n user.qvl.tier -v nvme "$QVL_MNT/$f" || fail "tier=nvme $f"
+	# No readahead for it: each of its READs fetches its own chunk
+	# (with readahead, its READs mostly wait for a batch in flight).
+	setfattr -n user.qvl.advice -v random "$QVL_MNT/$f" || fail "random $f"
+done
 eq "$(getfattr --absolute-names --only-values -n user.qvl.tier "$QVL_MNT/hot")" ram "hot file's tier"
 
-dd if="$QVL_MNT/cold" of=/dev/null bs=1M iflag=direct status=none &
-streamer=$!
-sleep 0.3 # the stream's first store read is under way
+# Two streams: their fetches queue behind each other, the READs of the
+# file in RAM behind neither.
+pids=()
+for f in cold cold2; do
+	dd if="$QVL_MNT/$f" of=/dev/null bs=1M iflag=direct status=none &
+	pids+=($!)
+done
+sleep 0.3 # the streams' first store reads are under way
 worst=$(hot_reader "$QVL_MNT/hot")
 waited=$(qvl_json 'j["prefetch"]["reads_waited"]')
-wait "$streamer" || fail "streaming the cold file"
-echo "slowest READ of the file in RAM: $worst ms, while the other reader's" \
+wait "${pids[@]}" || fail "streaming the cold files"
+echo "slowest READ of the file in RAM: $worst ms, while the streams'" \
 	"READs waited for the store $waited times (200 ms each)"
-[ "$waited" -ge 3 ] || fail "the streaming reader hardly waited: $waited"
+[ "$waited" -ge 3 ] || fail "the streams hardly waited: $waited"
 [ "$worst" -lt 100 ] || fail "a READ of data in RAM took $worst ms"
-[ "$(cd "$QVL_MNT" && md5sum cold hot)" = "$sums" ] || fail "content"
+[ "$(cd "$QVL_MNT" && md5sum cold cold2 hot)" = "$sums" ] || fail "content"
 qvl_umount
 
 # The periodic write-back: every store write 200 ms late, 8 MiB of dirty
