@@ -10,28 +10,27 @@
  * a model into the mount ran 0.44 of the same copy onto the store's own
  * filesystem, a third of two cores idle.
  *
- * The mover is a thread that does the same ahead of need.  Chunks that
- * become dirty join a list in the order they did (mover_note).  Once RAM
- * is past half its budget and a whole batch is waiting, the mover takes
- * one from the oldest end (not the newest two: a writer is likely still
- * filling them), pins their memory and marks them wb, then takes the tier manager's work lock and
- * lets go of the caller's: the batch is coded on the crew and written
- * and synced with no lock of the filesystem held, while writers go on.
- * Under the caller's lock again it lands: each frame whose chunk is
+ * The mover is a thread that does the same ahead of need.  Chunks that become
+ * dirty join a list in the order they did (mover_note).  Once RAM is past
+ * half its budget and a whole batch is waiting, the mover takes one from the
+ * oldest end (not the newest two: a writer is likely still filling them),
+ * pins their memory and marks them wb, then takes the tier manager's work
+ * lock and lets go of the caller's: the batch is coded on the crew and
+ * written and synced with no lock of the filesystem held, while writers go
+ * on.  Under the caller's lock again it lands: each frame whose chunk is
  * unchanged (gen) is recorded as the eviction path records it; the chunk
  * is clean now, and the next writer that needs room evicts it for free.
  *
  * Why that is safe:
  *  - A write, punch or truncate that would change a chunk being coded
- *    waits for the landing first (blob.c wb_settle; the coder's passes
- *    must agree on its bytes).  A chunk that changed anyway (flush or
- *    fsync wrote it, or tried and failed, leaving garbage in the slot; or
- *    it was freed) has another gen, or no RAM: its frame is thrown away at
- *    the landing.  Nothing reads such a frame: its
- *    slot is one no row refers to, because the mover never takes a chunk
- *    whose next frame would go over its current one (an uncommitted rewrite: the eviction
- *    path, which records at once, does those), and the committed slot is
- *    never a target.
+ *    waits for the landing first (blob.c wb_settle; the coder's passes must
+ *    agree on its bytes).  A chunk that changed anyway (flush or fsync wrote
+ *    it, or tried and failed, leaving garbage in the slot; or it was freed)
+ *    has another gen, or no RAM: its frame is thrown away at the landing.
+ *    Nothing reads such a frame: its slot is one no row refers to, because
+ *    the mover never takes a chunk whose next frame would go over its current
+ *    one (an uncommitted rewrite: the eviction path, which records at once,
+ *    does those), and the committed slot is never a target.
  *  - Frames are written only under the work lock, which the mover holds
  *    from before it lets go of the caller's lock until its writes are
  *    synced: its frame is the first written in that time, so a later

@@ -21,8 +21,8 @@
  * 256 pages back in costs more than clearing it (measured: with every freed
  * slot returned, page faults took a third of a streaming read's time, and
  * with an eighth of the budget kept, still a quarter).  Slots held stay
- * within the budget and slots kept within the slack; past the
- * slack a freed slot's pages go back to the kernel (MADV_DONTNEED).  A slot handed out is
+ * within the budget and slots kept within the slack; past the slack a freed
+ * slot's pages go back to the kernel (MADV_DONTNEED).  A slot handed out is
  * always zero-filled: cleared if it kept its pages, zero already if not.
  *
  * To find a slot's arena on free, every live arena sits in one array sorted

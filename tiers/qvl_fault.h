@@ -17,8 +17,8 @@
  *
  * An injected failure leaves what a failing disk may leave: a failed write
  * puts junk where the frame was to go and a failed read junk in the buffer
- * (nvme_io.c), so a caller that used either despite the error is caught.  Unarmed, each hook is one
- * relaxed load of a flag.
+ * (nvme_io.c), so a caller that used either despite the error is caught.
+ * Unarmed, each hook is one relaxed load of a flag.
  */
 #ifndef QVL_FAULT_H
 #define QVL_FAULT_H

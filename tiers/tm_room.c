@@ -24,18 +24,18 @@
  * readahead and writes being gathered); past it, raw chunks leave first,
  * their data being in the page cache or z anyway -- except a chunk a
  * reader is part way through (handed to the page cache short of its end):
- * the part not read yet is in neither, so the page cache leaves first.  The page cache may use
- * up to raw_target; z gets the rest.  raw_target adapts as ARC's p does,
- * from ghost hits: a read that misses the raw side for a chunk that left it
- * less than raw_target bytes of departures ago would have hit with a larger
- * raw side (raw_target grows by a chunk); a disk fetch of a chunk that left
- * z less than zbytes of departures ago would have hit with a larger z
- * (raw_target shrinks by a chunk); in loop mode a long reuse (below)
- * grows it by PC_GROW chunks.  It starts at its ceiling: on a loop larger
- * than RAM the page cache in loop order keeps part of the loop for the
- * kernel to hit (free for us), where frames would cost a decode per hit;
- * on a hot set that fits, the page cache keeps it raw and serves it
- * without us; frames fill what the page cache does not use.
+ * the part not read yet is in neither, so the page cache leaves first.
+ * The page cache may use up to raw_target; z gets the rest.  raw_target
+ * adapts as ARC's p does, from ghost hits: a read that misses the raw side
+ * for a chunk that left it less than raw_target bytes of departures ago would
+ * have hit with a larger raw side (raw_target grows by a chunk); a disk fetch
+ * of a chunk that left z less than zbytes of departures ago would have hit
+ * with a larger z (raw_target shrinks by a chunk); in loop mode a long reuse
+ * (below) grows it by PC_GROW chunks.  It starts at its ceiling: on a loop
+ * larger than RAM the page cache in loop order keeps part of the loop for the
+ * kernel to hit (free for us), where frames would cost a decode per hit; on a
+ * hot set that fits, the page cache keeps it raw and serves it without us;
+ * frames fill what the page cache does not use.
  *
  * Which page cache leaves first.  We see only what the kernel misses: its
  * hits never reach us.  A chunk handed out a second time tells us how far
