@@ -156,11 +156,6 @@ static int read_locked(struct qvl_fs *fs, fuse_ino_t ino, size_t size,
 	return rc == QVL_READ_PLANNED ? -QVL_READ_PLANNED : -rc;
 }
 
-/* Rounds in which a READ's own chunks are fetched without the lock before
- * it fetches them under it (a chunk that keeps leaving RAM between the
- * landing and the look again, or keeps failing its checks). */
-#define READ_OWN_ROUNDS 3
-
 static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
@@ -192,7 +187,8 @@ static void qvl_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		qvl_tm_ahead_run(fs->tm, &ah);
 		pthread_mutex_lock(&fs->lock);
 		qvl_tm_ahead_land(fs->tm, &ah);
-		ah.own_ok = round < READ_OWN_ROUNDS;
+		/* a chunk that keeps leaving or failing: under the lock */
+		ah.own_ok = round < QVL_READ_OWN_ROUNDS;
 	}
 	if (fs->tm) {
 		qvl_tm_get_counters(fs->tm, &ts1);

@@ -22,12 +22,19 @@
  * file a third as long in the chain).  A file not visited twice yet counts
  * as its size.
  *
- * The chain is kept as inode numbers and the blobs are asked for again
- * when used (cfg.blob_of): a file may go in between.  The tiers take far
- * files from the chain's far end through cursors of their own (PRED_RAW,
- * PRED_Z, PRED_PC), set back to the far end each time room is made (a
- * file passed over at one priority may leave at the next), so making
- * room costs each tier at most one pass over the chain.
+ * The chain is walked once and then followed: each file in it keeps its
+ * place, and a later visit of one only moves "now" to it (distances are
+ * taken from there, around the chain when it closes on itself, as a loop
+ * does).  It is walked again from a file outside it, or when the reader
+ * comes back to its start (once per pass of a loop: what was learned
+ * meanwhile joins).  Walking it at every file cost a pass over 3,000
+ * small files 40% more (1,024 hops each).  The chain is kept as inode
+ * numbers and the blobs are asked for again when used (cfg.blob_of): a
+ * file may go in between.  The tiers take far files from the far end
+ * through cursors of their own (PRED_RAW, PRED_Z, PRED_PC), set back to
+ * the far end each time room is made (a file passed over at one priority
+ * may leave at the next), so making room costs each tier at most one pass
+ * over the chain.
  */
 #include <stdlib.h>
 
@@ -37,7 +44,7 @@
 
 struct tm_pred {
 	uint64_t ino;
-	uint64_t at; /* bytes read before its next use, as predicted */
+	uint64_t at; /* bytes read from the chain's start to its use */
 };
 
 static uint64_t visit_of(const struct qvl_blob *b)
@@ -64,35 +71,38 @@ static int grow(struct qvl_tm *tm)
 	return 1;
 }
 
+/* @b is chain entry @i: still the same file. */
+static int in_chain(const struct qvl_tm *tm, const struct qvl_blob *b)
+{
+	return tm->npred && b->pred_gen == tm->pred_gen &&
+	       b->pred_idx < tm->npred && tm->pred[b->pred_idx].ino == b->ino;
+}
+
 static void walk(struct qvl_tm *tm, struct qvl_blob *b)
 {
-	uint64_t horizon = qvl_pool_budget(tm->cfg.pool), at = 0;
+	struct qvl_blob *first = b;
+	uint64_t at = 0;
 	tm->pred_gen++;
 	tm->npred = 0;
-	tm->pred_far = 0;
+	tm->pred_loop = 0;
 	while (b && b->pred_gen != tm->pred_gen && tm->npred < PRED_MAX) {
 		if (tm->npred == tm->pred_cap && !grow(tm))
 			break;
 		b->pred_gen = tm->pred_gen;
-		b->pred_near = at < horizon;
+		b->pred_idx = tm->npred;
 		tm->pred[tm->npred++] = (struct tm_pred){ b->ino, at };
-		if (b->pred_near)
-			tm->pred_far = tm->npred;
 		at += visit_of(b);
 		uint64_t next = qvl_tm_succ_best(tm, b->ino);
 		b = next ? blob_of(tm, next) : NULL;
 	}
-	if (tm->npred < 2)
-		tm->npred = tm->pred_far = 0; /* no file but this one: no say */
-	qvl_tm_pred_rewind(tm);
-}
-
-void qvl_tm_pred_rewind(struct qvl_tm *tm)
-{
-	for (unsigned i = 0; i < PRED_TIERS; i++) {
-		tm->pred_cursor[i] = tm->npred;
-		tm->pred_idx[i] = 0;
+	/* Closed on its start: a loop, whose far end is just behind "now". */
+	if (b == first && tm->npred > 1) {
+		tm->pred_loop = 1;
+		tm->pred_len = at;
 	}
+	if (tm->npred < 2)
+		tm->npred = 0; /* no file but this one: no say */
+	tm->pred_now = 0;
 }
 
 void qvl_tm_pred_read(struct qvl_tm *tm, struct qvl_blob *b, uint64_t off,
@@ -102,14 +112,55 @@ void qvl_tm_pred_read(struct qvl_tm *tm, struct qvl_blob *b, uint64_t off,
 		if (b->visit_acc)
 			b->visit_last = b->visit_acc;
 		b->visit_acc = 0;
-		walk(tm, b);
+		if (in_chain(tm, b) && b->pred_idx)
+			tm->pred_now = b->pred_idx;
+		else
+			walk(tm, b);
+		qvl_tm_pred_rewind(tm);
 	}
 	b->visit_acc += len;
 }
 
+/* Bytes read before chain entry @i is used again, from "now"; UINT64_MAX
+ * when the chain does not say (before "now" on a chain that is no loop). */
+static uint64_t dist(const struct qvl_tm *tm, unsigned i)
+{
+	uint64_t at = tm->pred[i].at, now = tm->pred[tm->pred_now].at;
+	if (at >= now)
+		return at - now;
+	return tm->pred_loop ? tm->pred_len - now + at : UINT64_MAX;
+}
+
 int qvl_tm_pred_near(const struct qvl_tm *tm, const struct qvl_blob *b)
 {
-	return tm->npred && b->pred_gen == tm->pred_gen && b->pred_near;
+	return in_chain(tm, b) && dist(tm, b->pred_idx) < tm->pred_horizon;
+}
+
+/* The chain entry @k-th from the far end, if it is far; -1 if not. */
+static long far_entry(const struct qvl_tm *tm, unsigned k)
+{
+	unsigned n = tm->npred, i;
+	if (tm->pred_loop) {
+		if (k + 1 >= n)
+			return -1;
+		i = (tm->pred_now + n - 1 - k) % n;
+	} else {
+		if (k >= n)
+			return -1;
+		i = n - 1 - k;
+		if (i <= tm->pred_now)
+			return -1;
+	}
+	return dist(tm, i) >= tm->pred_horizon ? (long)i : -1;
+}
+
+void qvl_tm_pred_rewind(struct qvl_tm *tm)
+{
+	tm->pred_horizon = qvl_pool_budget(tm->cfg.pool);
+	for (unsigned i = 0; i < PRED_TIERS; i++) {
+		tm->pred_cursor[i] = 0;
+		tm->pred_idx[i] = 0;
+	}
 }
 
 /* Whether @b has anything tier @t could take. */
@@ -129,10 +180,11 @@ struct qvl_chunk *qvl_tm_pred_next(struct qvl_tm *tm, enum tm_pred_tier t,
 				   int (*ok)(const struct qvl_tm *tm,
 					     const struct qvl_chunk *c))
 {
-	for (; tm->pred_cursor[t] > tm->pred_far;
-	     tm->pred_cursor[t]--, tm->pred_idx[t] = 0) {
-		struct qvl_blob *b = blob_of(tm, tm->pred[tm->pred_cursor[t] - 1].ino);
-		if (!b || b->pred_gen != tm->pred_gen || !holds(b, t))
+	long i;
+	for (; tm->npred && (i = far_entry(tm, tm->pred_cursor[t])) >= 0;
+	     tm->pred_cursor[t]++, tm->pred_idx[t] = 0) {
+		struct qvl_blob *b = blob_of(tm, tm->pred[i].ino);
+		if (!b || !in_chain(tm, b) || !holds(b, t))
 			continue;
 		while (tm->pred_idx[t] < b->nmap) {
 			struct qvl_chunk *c = b->map[tm->pred_idx[t]++];
@@ -147,5 +199,5 @@ void qvl_tm_pred_free(struct qvl_tm *tm)
 {
 	free(tm->pred);
 	tm->pred = NULL;
-	tm->npred = tm->pred_cap = tm->pred_far = 0;
+	tm->npred = tm->pred_cap = 0;
 }

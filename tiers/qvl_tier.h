@@ -214,6 +214,7 @@ int qvl_blob_write_flags(struct qvl_blob *blob, const void *buf, size_t len,
  * own_ok clear after a few rounds, so that a chunk that keeps leaving or
  * failing is fetched, or its error returned, under the lock). */
 #define QVL_READ_PLANNED 1
+#define QVL_READ_OWN_ROUNDS 3 /* rounds without the lock, then under it */
 int qvl_blob_read_ahead(struct qvl_blob *blob, void *buf, size_t len,
 			uint64_t off, unsigned flags, struct qvl_ahead *ah,
 			struct qvl_reply *r);

@@ -99,10 +99,10 @@ struct qvl_blob {
 	uint8_t dead;
 	/* Predicted next use (predict.c): bytes read in this visit of the
 	 * file and in the last whole one; the chain walk that placed it
-	 * (tm->pred_gen) and whether within the budget's reach. */
+	 * (tm->pred_gen) and its place in that chain. */
 	uint64_t visit_acc, visit_last;
 	uint32_t pred_gen;
-	uint8_t pred_near;
+	uint32_t pred_idx;
 	uint64_t npc; /* its chunks on the page-cache list */
 };
 
@@ -187,13 +187,17 @@ struct qvl_tm {
 	 * file the last read was of. */
 	struct qvl_succ *succ;
 	uint64_t last_ino;
-	/* Predicted next use (predict.c): the chain of files from the one
-	 * being read, in order of use; the first pred_far are near; each
-	 * tier's cursor on the far part (it takes from the far end). */
+	/* Predicted next use (predict.c): the chain of files in their order
+	 * of use, the entry being read now, whether the chain closes on
+	 * itself (a loop, pred_len bytes long), the budget it is measured
+	 * against, and each tier's cursor on the far part (counted from the
+	 * far end) and place in the cursor's file. */
 	struct tm_pred *pred;
-	unsigned npred, pred_cap, pred_far;
+	unsigned npred, pred_cap, pred_now;
+	uint8_t pred_loop;
+	uint64_t pred_len, pred_horizon;
 	unsigned pred_cursor[PRED_TIERS];
-	uint64_t pred_idx[PRED_TIERS]; /* where in the cursor's file it is */
+	uint64_t pred_idx[PRED_TIERS];
 	uint32_t pred_gen;
 	struct tm_deferred *deferred;
 	size_t ndeferred, capdeferred;

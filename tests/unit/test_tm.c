@@ -667,7 +667,7 @@ static int aread(struct env *e, struct qvl_blob *b, void *buf, size_t len,
 		qvl_tm_ahead_run(e->tm, &ah);
 		pthread_mutex_lock(&e->lock);
 		qvl_tm_ahead_land(e->tm, &ah);
-		ah.own_ok = round < 3;
+		ah.own_ok = round < QVL_READ_OWN_ROUNDS;
 	}
 	pthread_mutex_unlock(&e->lock);
 	if (ah.blob) {
