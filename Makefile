@@ -33,7 +33,7 @@ CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LDFLAGS += -fsanitize=address,undefined
 endif
 QVL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE -DFUSE_USE_VERSION=314 -fPIC \
-	-pthread -Iclient -Icodecs -Itiers -Icuda -Ifs -Itests $(PKG_CFLAGS)
+	-pthread -Iclient -Icodecs -Itiers -Icuda -Ifs -Iremote -Itests $(PKG_CFLAGS)
 LIBS := $(PKG_LIBS) -pthread -lm
 
 VERSION := 0.3.0
@@ -45,6 +45,7 @@ LIBS_BUILT :=
 TEST_BINS :=
 
 include codecs/module.mk
+include remote/module.mk
 include cuda/module.mk
 include tiers/module.mk
 include fs/module.mk

@@ -1,6 +1,7 @@
 # client/: libqvlmem (shared + static + pkg-config), qvlctl, examples.
 # libqvlmem depends only on qvl_abi.h and libc; qvlctl may also use codecs/
-# (estimate).  The shared library exports only what qvlmem.h marks QVLMEM_API.
+# (estimate) and remote/ (push, pull, ls-remote).  The shared library
+# exports only what qvlmem.h marks QVLMEM_API.
 QVLMEM_SRCS := client/qvlmem.c client/qvlmem_hints.c client/qvlmem_stats.c
 QVLMEM_OBJS := $(QVLMEM_SRCS:%.c=$(BUILD)/%.o)
 # model_*.c read safetensors and GGUF headers for import/export; the
@@ -33,8 +34,9 @@ $(BUILD)/libqvlmem.so: $(QVLMEM_OBJS)
 $(BUILD)/qvlmem.pc: client/qvlmem.pc.in
 	$(QVLMEM_PC_SED) $< > $@
 
-$(BUILD)/qvlctl: $(QVLCTL_OBJS) $(BUILD)/libqvlmem.a $(BUILD)/libqvlcodec.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(CODEC_LIBS) -lm
+$(BUILD)/qvlctl: $(QVLCTL_OBJS) $(BUILD)/libqvlmem.a $(BUILD)/libqvlremote.a \
+		$(BUILD)/libqvlcodec.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(REMOTE_LIBS) $(CODEC_LIBS) -lm
 
 $(BUILD)/examples/%: $(BUILD)/client/examples/%.o $(BUILD)/libqvlmem.a
 	@mkdir -p $(dir $@)

@@ -43,6 +43,7 @@
 #define QVL_XATTR_STORED "user.qvl.stored"     /* r:  "ram:BYTES[,nvme:BYTES]" after compression */
 #define QVL_XATTR_CHECKSUM "user.qvl.checksum" /* r:  content sum (qvlctl checksum), 16 hex */
 #define QVL_XATTR_CUDA_IPC "user.qvl.cuda_ipc" /* r:  on the GPU tier only */
+#define QVL_XATTR_PULL "user.qvl.pull"         /* w:  on an empty directory: snapshot NAME from the remote tier */
 
 #define QVL_MAX_DIMS 8
 #define QVL_PRIORITY_MAX 9

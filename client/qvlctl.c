@@ -1,7 +1,7 @@
 /*
  * qvlctl.c - the qvlmemfs command line: one tensor's state (info), a
  * mount's tier table (stat), and dispatch to the other subcommands
- * (ls, import, export, checksum, estimate).
+ * (ls, import, export, checksum, estimate, push, pull, ls-remote).
  *
  * Exit status: 0 success, 1 a command failed, 2 a usage error.
  */
@@ -18,6 +18,7 @@
 #include "qvlctl_checksum.h"
 #include "qvlctl_ls.h"
 #include "qvlctl_model.h"
+#include "qvlctl_remote.h"
 #include "qvlmem.h"
 
 #if __has_include("qvlctl_estimate.h") && !defined(QVLCTL_NO_ESTIMATE)
@@ -52,6 +53,18 @@ static const char usage_text[] =
 	"  estimate [--dtype DTYPE] FILE...\n"
 	"                    what the codecs would make of each FILE (its own\n"
 	"                    user.qvl.dtype unless --dtype; qvlctl estimate --help)\n"
+	"  push [-q] [-r URL] [-a AUTHFILE] [-c CHUNK] DIR NAME\n"
+	"                    the tree DIR into the remote tier as snapshot NAME;\n"
+	"                    sends only the chunks the remote lacks (run it again\n"
+	"                    to resume an interrupted push)\n"
+	"  pull NAME DIR     snapshot NAME into DIR (new or empty) of a mount\n"
+	"                    started with -o remote=URL; bytes come on first read\n"
+	"  ls-remote [-r URL] [-a AUTHFILE]\n"
+	"                    the snapshots in the remote: size, files, frames,\n"
+	"                    stored bytes, ratio\n"
+	"                    URL: redis://HOST[:PORT] or unix:PATH; default\n"
+	"                    $QVL_REMOTE (auth: $QVL_REMOTE_AUTH), else (push)\n"
+	"                    the remote of the mount DIR is in\n"
 	"\n"
 	"options:\n"
 	"  -h, --help        this text\n"
@@ -370,5 +383,11 @@ int main(int argc, char **argv)
 		return qvlctl_checksum_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "estimate"))
 		return cmd_estimate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "push"))
+		return qvlctl_push_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "pull"))
+		return qvlctl_pull_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ls-remote"))
+		return qvlctl_ls_remote_main(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);
 }

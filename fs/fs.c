@@ -46,11 +46,27 @@ static struct qvl_blob *on_blob_of(void *arg, uint64_t ino)
 static void on_io_error(void *arg, uint64_t ino, uint64_t idx, int err)
 {
 	struct qvl_fs *fs = arg;
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	char why[256] = "";
 	fs->io_errors++;
-	fprintf(stderr, "qvlmemfs: inode %llu chunk %llu: %s on the store "
-			"(bad, missing or truncated frame)\n",
+	if (!in || !in->blob || !qvl_blob_chunk_remote(in->blob, idx)) {
+		fprintf(stderr, "qvlmemfs: inode %llu chunk %llu: %s on the "
+				"store (bad, missing or truncated frame)\n",
+			(unsigned long long)ino, (unsigned long long)idx,
+			strerror(-err));
+		return;
+	}
+	fs->remote_errors++;
+	if (fs->remote)
+		qvl_remote_error(fs->remote, why, sizeof(why));
+	fprintf(stderr, "qvlmemfs: inode %llu chunk %llu: %s from the remote "
+			"tier %s: %s (a frame missing from Redis was evicted "
+			"or deleted: run Redis with maxmemory-policy "
+			"noeviction and persistence)\n",
 		(unsigned long long)ino, (unsigned long long)idx,
-		strerror(-err));
+		strerror(-err), fs->remote ? qvl_remote_url(fs->remote) :
+					     "(none: mount with -o remote=URL)",
+		*why ? why : "the frame is not what its key names");
 }
 
 int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
@@ -60,14 +76,19 @@ int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
 	int rc = -ENOMEM;
 
 	*out = NULL;
-	if (!fs)
+	if (!fs) {
+		qvl_remote_close(cfg->remote);
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_key_create(&fs->read_space, free);
 	fs->chunk_shift = cfg->chunk_shift;
 	fs->ram_budget = cfg->ram_budget;
 	fs->repair = cfg->repair;
 	fs->flush_ms = cfg->flush_ms;
+	fs->remote = cfg->remote;
+	if (cfg->remote_auth && !(fs->remote_auth = strdup(cfg->remote_auth)))
+		goto out_free;
 	fs->read_ahead_kb = -1;
 	/* Every change to names and attributes passes through this kernel,
 	 * which updates its cache as it goes: long timeouts are safe, and
@@ -90,7 +111,7 @@ int qvl_fs_create(const struct qvl_fs_config *cfg, struct qvl_fs **out,
 			goto out_free;
 		struct qvl_tm_config tc = {
 			.pool = fs->pool, .nvme = fs->nvme, .cat = fs->cat,
-			.chunk_shift = cfg->chunk_shift,
+			.remote = fs->remote, .chunk_shift = cfg->chunk_shift,
 			.workers = qvl_tm_default_workers(),
 			.evicted = on_evicted,
 			.io_error = on_io_error, .blob_of = on_blob_of,
@@ -151,6 +172,8 @@ void qvl_fs_destroy(struct qvl_fs *fs)
 	qvl_tm_destroy(fs->tm);
 	fs->tm = NULL; /* qvl_bg_fini() stops the threads once more */
 	qvl_nvme_close(fs->nvme);
+	qvl_remote_close(fs->remote);
+	free(fs->remote_auth);
 	qvl_catalog_close(fs->cat);
 	qvl_pool_destroy(fs->pool);
 	qvl_bg_fini(fs);

@@ -113,6 +113,10 @@ struct qvl_fs_config {
 	const char *store;  /* NULL: RAM only, nothing persists (unit tests) */
 	unsigned flush_ms;  /* flusher period */
 	int repair;         /* delete orphans and dangling rows at mount */
+	/* The remote tier (qvl_remote.h), or NULL; the fs owns it from
+	 * qvl_fs_create() on (closed by qvl_fs_destroy, also on failure). */
+	struct qvl_remote *remote;
+	const char *remote_auth; /* the auth file's path, for stats */
 };
 
 struct qvl_fs {
@@ -135,12 +139,15 @@ struct qvl_fs {
 
 	struct qvl_inode *dirty_head; /* inodes with stale catalog rows */
 	uint64_t cat_errors, io_errors, orphans, dangling;
+	uint64_t remote_errors; /* of io_errors: remote frames */
 
 	/* set at start, read-only afterwards */
 	struct qvl_pool *pool;
 	struct qvl_catalog *cat; /* NULL without a store */
 	struct qvl_nvme *nvme;
 	struct qvl_tm *tm;
+	struct qvl_remote *remote; /* NULL: no remote tier */
+	char *remote_auth;
 	int repair;
 	unsigned flush_ms;
 	struct fuse_session *se; /* for page-cache invalidation */

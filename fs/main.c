@@ -25,6 +25,7 @@ struct qvl_cli {
 	char *chunk;
 	char *flush;
 	char *ram_min;
+	char *remote, *remote_auth, *remote_timeout;
 	int repair;
 	char *pos[2]; /* the non-option arguments: [SOURCE] MOUNTPOINT */
 	int npos;
@@ -37,6 +38,9 @@ static const struct fuse_opt cli_spec[] = {
 	CLI_OPT("chunk=%s", chunk),
 	CLI_OPT("flush=%s", flush),
 	CLI_OPT("ram_min=%s", ram_min),
+	CLI_OPT("remote=%s", remote),
+	CLI_OPT("remote_auth=%s", remote_auth),
+	CLI_OPT("remote_timeout=%s", remote_timeout),
 	CLI_OPT("repair", repair),
 	FUSE_OPT_END
 };
@@ -65,6 +69,37 @@ static int cli_proc(void *data, const char *arg, int key,
 	return cli->pos[cli->npos++] ? 0 : -1;
 }
 
+/* -o remote=URL[,remote_auth=FILE,remote_timeout=SECONDS]: the handle,
+ * and a warning (not a failure: local data works without it) when the
+ * server does not answer now. */
+static int open_remote(const struct qvl_cli *cli, struct qvl_remote **out)
+{
+	struct qvl_remote_opts o = { .url = cli->remote,
+				     .auth_file = cli->remote_auth };
+	char err[256] = "", *end;
+	if (cli->remote_timeout) {
+		double s = strtod(cli->remote_timeout, &end);
+		if (*end || !(s >= 0.01 && s <= 600)) {
+			fprintf(stderr, "qvlmemfs: bad remote_timeout=%s: "
+					"seconds from 0.01 to 600\n",
+				cli->remote_timeout);
+			return -1;
+		}
+		o.timeout_ms = (unsigned)(s * 1000 + 0.5);
+	}
+	if (qvl_remote_open(&o, out, err, sizeof(err))) {
+		fprintf(stderr, "qvlmemfs: remote=%s: %s\n", cli->remote, err);
+		return -1;
+	}
+	if (qvl_remote_ping(*out)) {
+		qvl_remote_error(*out, err, sizeof(err));
+		fprintf(stderr, "qvlmemfs: remote tier %s does not answer (%s); "
+				"mounting anyway: remote chunks read as EIO "
+				"until it does\n", cli->remote, err);
+	}
+	return 0;
+}
+
 /* Share of MemAvailable the RAM tier takes when ram= is not given. */
 #define QVL_RAM_DEFAULT_PCT 50
 #define QVL_READ_AHEAD_KB 1024
@@ -88,7 +123,12 @@ static void usage(const char *prog)
 	       "    -o ram_min=SIZE    the least memory pressure shrinks the RAM\n"
 	       "                       tier to: a size or N%% of ram= (default 25%%)\n"
 	       "    -o repair          delete orphaned backing files and dangling\n"
-	       "                       catalog rows found at mount\n\n",
+	       "                       catalog rows found at mount\n"
+	       "    -o remote=URL      a shared remote tier in Redis (qvlctl push,\n"
+	       "                       pull): redis://HOST[:PORT] or unix:PATH\n"
+	       "    -o remote_auth=FILE  Redis ACL \"[USER] PASSWORD\" (mode 0600)\n"
+	       "    -o remote_timeout=SECONDS  connect and reply timeout "
+	       "(default 2)\n\n",
 	       prog, QVL_RAM_DEFAULT_PCT, QVL_FLUSH_DEFAULT_MS / 1000.0);
 }
 
@@ -434,7 +474,10 @@ int main(int argc, char *argv[])
 	struct qvl_fs_config cfg = {
 		.ram_budget = budget, .chunk_shift = shift, .store = cli.store,
 		.flush_ms = flush_ms, .repair = cli.repair,
+		.remote_auth = cli.remote_auth,
 	};
+	if (cli.remote && open_remote(&cli, &cfg.remote))
+		goto out_unlock;
 	int rc = qvl_fs_create(&cfg, &fs, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "qvlmemfs: store %s: %s\n", cli.store,
@@ -518,6 +561,9 @@ out_args:
 	free(cli.chunk);
 	free(cli.flush);
 	free(cli.ram_min);
+	free(cli.remote);
+	free(cli.remote_auth);
+	free(cli.remote_timeout);
 	free(cli.pos[0]);
 	free(cli.pos[1]);
 	fuse_opt_free_args(&args);

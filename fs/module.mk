@@ -8,8 +8,8 @@ $(BUILD)/libqvlfs.a: $(FS_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/qvlmemfs: $(BUILD)/fs/main.o $(BUILD)/libqvlfs.a $(BUILD)/libqvltier.a \
-		$(BUILD)/libqvlgpu.a $(BUILD)/libqvlcodec.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TIER_LIBS) $(CODEC_LIBS)
+		$(BUILD)/libqvlgpu.a $(BUILD)/libqvlremote.a $(BUILD)/libqvlcodec.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TIER_LIBS) $(REMOTE_LIBS) $(CODEC_LIBS)
 
 BINS += $(BUILD)/qvlmemfs
 LIBS_BUILT += $(BUILD)/libqvlfs.a

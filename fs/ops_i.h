@@ -36,6 +36,16 @@ int qvl_node_make(struct qvl_fs *fs, fuse_req_t req, fuse_ino_t parent,
 		  const char *name, mode_t mode, dev_t rdev, const char *link,
 		  struct fuse_entry_param *e, struct qvl_inode **out);
 
+/* ops_xattr.c: set xattr @name of @in as setxattr would (flags 0),
+ * under fs->lock; 0 or a positive errno. */
+int qvl_xattr_apply(struct qvl_fs *fs, struct qvl_inode *in, const char *name,
+		    const void *value, size_t size);
+
+/* remote_pull.c: user.qvl.pull=@value on directory @ino (qvlctl pull);
+ * under no lock; 0 or a positive errno to reply with. */
+int qvl_remote_pull(struct qvl_fs *fs, fuse_req_t req, fuse_ino_t ino,
+		    const char *value, size_t size);
+
 /* fs.c: the whole table */
 void qvl_fs_ops(struct fuse_lowlevel_ops *ops);
 

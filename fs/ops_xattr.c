@@ -180,6 +180,20 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 	return 0; /* the caller stamps ctime and marks the row stale */
 }
 
+int qvl_xattr_apply(struct qvl_fs *fs, struct qvl_inode *in, const char *name,
+		    const void *value, size_t size)
+{
+	int qa = is_qvl(name) ? qattr_of(name) : -1;
+	int err;
+	if ((is_qvl(name) && qa < 0) || !stored_namespace(name))
+		return EOPNOTSUPP;
+	if (qa >= 0)
+		err = qvl_set(fs, in, qa, value, size, 0);
+	else if (!(err = -qvl_xattr_set(in, name, value, size, 0)))
+		qvl_persist_xattr(fs, in, name, value, size, 0);
+	return err;
+}
+
 static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 const char *value, size_t size, int flags)
 {
@@ -193,6 +207,10 @@ static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	}
 	if (qvl_is_ctl(ino)) {
 		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (!strcmp(name, QVL_XATTR_PULL)) { /* a command, not a value */
+		fuse_reply_err(req, qvl_remote_pull(fs, req, ino, value, size));
 		return;
 	}
 	int qa = is_qvl(name) ? qattr_of(name) : -1;
@@ -220,22 +238,48 @@ static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	fuse_reply_err(req, err);
 }
 
-/* Where the bytes are: "ram", "nvme" or "ram:25%,nvme:75%" by chunks
- * (a chunk both in RAM and on disk counts as RAM). */
+/* Where the bytes are: "ram", "nvme", "remote" or a split such as
+ * "ram:25%,nvme:75%" by chunks (a chunk in RAM counts as RAM).  A share
+ * is never shown as 0% or 100% while another tier holds any. */
 static int format_tier(struct qvl_inode *in, char *buf, size_t cap)
 {
-	uint64_t ram, disk;
-	qvl_blob_residency(in->blob, &ram, &disk);
-	if (!disk)
-		return snprintf(buf, cap, "ram");
-	if (!ram)
-		return snprintf(buf, cap, "nvme");
-	unsigned pr = (unsigned)((ram * 100 + (ram + disk) / 2) / (ram + disk));
-	if (pr == 0)
-		pr = 1;
-	if (pr == 100)
-		pr = 99;
-	return snprintf(buf, cap, "ram:%u%%,nvme:%u%%", pr, 100 - pr);
+	static const char *const names[] = { "ram", "nvme", "remote" };
+	uint64_t n[3], total;
+	qvl_blob_residency(in->blob, &n[0], &n[1]);
+	n[2] = qvl_blob_remote_only(in->blob);
+	n[1] -= n[2];
+	total = n[0] + n[1] + n[2];
+	int parts = (n[0] > 0) + (n[1] > 0) + (n[2] > 0);
+	if (parts <= 1)
+		return snprintf(buf, cap, "%s",
+				names[n[2] ? 2 : n[1] ? 1 : 0]);
+	unsigned pct[3], sum = 0;
+	int last = 0;
+	for (int t = 0; t < 3; t++) {
+		pct[t] = 0;
+		if (!n[t])
+			continue;
+		pct[t] = (unsigned)((n[t] * 100 + total / 2) / total);
+		pct[t] = pct[t] < 1 ? 1 : pct[t] > 98 ? 98 : pct[t];
+		sum += pct[t];
+		last = t;
+	}
+	/* Rounding: the last share takes what makes 100. */
+	if (sum > 100)
+		pct[last] -= sum - 100 < pct[last] ? sum - 100 : pct[last] - 1;
+	else
+		pct[last] += 100 - sum;
+	int len = 0;
+	for (int t = 0; t < 3; t++) {
+		if (!n[t])
+			continue;
+		int k = snprintf(buf + len, cap - (size_t)len, "%s%s:%u%%",
+				 len ? "," : "", names[t], pct[t]);
+		if (k < 0 || (size_t)k >= cap - (size_t)len)
+			return -ERANGE;
+		len += k;
+	}
+	return len;
 }
 
 /* Format a readable qvl attribute into @buf; returns its length or -errno. */
@@ -269,10 +313,16 @@ static int qvl_get(struct qvl_inode *in, int qa, char *buf, size_t cap)
 		return snprintf(buf, cap, "%u", h->priority);
 	case QA_CODEC:
 		return snprintf(buf, cap, "%s", qvl_codec_name(h->codec));
-	case QA_STORED:
-		return snprintf(buf, cap, "ram:%" PRIu64 ",nvme:%" PRIu64,
-				qvl_blob_resident(in->blob),
-				qvl_blob_disk_bytes(in->blob));
+	case QA_STORED: {
+		uint64_t rb = qvl_blob_remote_bytes(in->blob, NULL);
+		int n = snprintf(buf, cap, "ram:%" PRIu64 ",nvme:%" PRIu64,
+				 qvl_blob_resident(in->blob),
+				 qvl_blob_disk_bytes(in->blob));
+		if (rb && n >= 0 && (size_t)n < cap)
+			n += snprintf(buf + n, cap - (size_t)n,
+				      ",remote:%" PRIu64, rb);
+		return n;
+	}
 	case QA_CHECKSUM: {
 		uint64_t v = qvl_blob_version(in->blob);
 		if (!in->sum_valid || in->sum_version != v) {

@@ -499,6 +499,19 @@ static int load_chunk(void *arg, const struct qvl_cat_chunk *c)
 	return 0;
 }
 
+/* The key of a chunk pulled from a snapshot (its row has the remote
+ * slot).  A key without such a chunk is left: the row it belongs to was
+ * dropped above, and the next change of the chunk drops it too. */
+static int load_key(void *arg, uint64_t ino, uint64_t idx,
+		    const struct qvl_rkey *key)
+{
+	struct qvl_fs *fs = arg;
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (in && in->blob)
+		qvl_blob_attach_key(in->blob, idx, key);
+	return 0;
+}
+
 /* Backing files whose inode is gone.  A live file's backing file is its
  * own even when it holds no frame (moved to the store, then truncated
  * and extended: all holes): neither reported nor removed. */
@@ -603,6 +616,8 @@ int qvl_persist_load(struct qvl_fs *fs)
 		load_inode, load_dirent, load_xattr, load_chunk,
 	};
 	int rc = qvl_catalog_load(fs->cat, &v, &l);
+	if (!rc)
+		rc = qvl_catalog_load_remote(fs->cat, load_key, fs);
 	if (rc)
 		return rc;
 	fs->dangling += l.bad_rows;

@@ -49,6 +49,9 @@ void qvl_stats_take(struct qvl_fs *fs, struct qvl_stats_snap *s)
 			uint64_t d = qvl_blob_disk_bytes(in->blob);
 			s->nvme_used += d;
 			s->nvme_files += d != 0;
+			uint64_t rb = qvl_blob_remote_bytes(in->blob, NULL);
+			s->remote_used += rb;
+			s->remote_files += rb != 0;
 			s->ram_files += qvl_blob_resident(in->blob) != 0;
 			unsigned c = in->hints.codec < QVL_STATS_NCODEC
 					     ? in->hints.codec : QVL_CPOL_AUTO;
@@ -210,6 +213,7 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			k->slots_total, k->arenas);
 	}
 	qvl_ttl_stats_text(fs, f);
+	qvl_remote_stats_text(fs, &s, f);
 	qvl_pressure_stats_text(fs, f);
 	fprintf(f, "ops:");
 	for (int i = 0; i < QVL_OP_COUNT; i++)
@@ -318,6 +322,7 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 	fprintf(f, "]},\"fragmentation\":{\"internal\":%.4f,\"external\":%.4f},",
 		qvl_stats_frag_internal(&s.pool), qvl_stats_frag_external(&s.pool));
 	qvl_ttl_stats_json(fs, f);
+	qvl_remote_stats_json(fs, &s, f);
 	qvl_pressure_stats_json(fs, f);
 	fprintf(f, "\"ops\":{");
 	for (int i = 0; i < QVL_OP_COUNT; i++)

@@ -16,6 +16,7 @@ struct qvl_stats_snap {
 	struct qvl_tm_stats tm;
 	uint64_t files, dirs, symlinks, bytes, inodes, enospc;
 	uint64_t nvme_used, nvme_files, nvme_budget, ram_files;
+	uint64_t remote_used, remote_files; /* frames only in the remote tier */
 	uint64_t cat_errors, io_errors, orphans, dangling;
 	int nvme;
 	uint64_t ops[QVL_OP_COUNT];
@@ -24,6 +25,13 @@ struct qvl_stats_snap {
 	uint64_t codec_bytes[QVL_STATS_NCODEC];
 	uint64_t codec_disk[QVL_STATS_NCODEC];
 };
+
+/* stats_remote.c: the remote tier's part of .qvl/stats and stats.json
+ * (nothing without one). */
+void qvl_remote_stats_text(struct qvl_fs *fs, const struct qvl_stats_snap *s,
+			   FILE *f);
+void qvl_remote_stats_json(struct qvl_fs *fs, const struct qvl_stats_snap *s,
+			   FILE *f);
 
 /* Fill @s; takes fs->lock (and walks the inode table under it). */
 void qvl_stats_take(struct qvl_fs *fs, struct qvl_stats_snap *s);

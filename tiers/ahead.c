@@ -67,6 +67,7 @@ static void take(struct qvl_ahead *ah, unsigned k, struct qvl_chunk *c,
 	ah->idx[k] = c->idx;
 	ah->slot[k] = c->disk_slot;
 	ah->len[k] = c->disk_len;
+	ah->rk[k] = c->rk;
 	ah->rc[k] = 0;
 	ah->z[k] = keep_frame ? qvl_tm_z_reserve(tm, c, c->disk_len) : NULL;
 }
@@ -186,8 +187,9 @@ static void ahead_job(void *arg, unsigned i, unsigned w)
 	struct ahead_run *ar = arg;
 	struct qvl_ahead *ah = ar->ah;
 	size_t out;
-	ah->rc[i] = qvl_tm_decode_frame(ar->tm->codec[w], &ar->r[i], ah->chunk,
-					ah->ram[i], &out);
+	ah->rc[i] = qvl_tm_decode_checked(ar->tm->codec[w], &ar->r[i],
+					  &ah->rk[i], ah->chunk, ah->ram[i],
+					  &out);
 	/* The frame checked out: a copy of it stays (the bounce buffer is
 	 * the next batch's once the work lock goes). */
 	if (!ah->rc[i] && ah->z[i])
@@ -212,7 +214,7 @@ void qvl_tm_ahead_run(struct qvl_tm *tm, struct qvl_ahead *ah)
 			.buf = (char *)tm->abounce + (size_t)k * tm->slot_size,
 		};
 	pthread_mutex_lock(&tm->work);
-	qvl_nvme_read_each(tm->cfg.nvme, ar.r, ah->n, ahead_arrived, &ar);
+	qvl_tm_frames_read(tm, ar.r, ah->rk, ah->n, ahead_arrived, &ar);
 	qvl_crew_wait(tm->crew);
 	pthread_mutex_unlock(&tm->work);
 }

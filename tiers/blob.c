@@ -91,8 +91,9 @@ static void chunk_drop(struct qvl_blob *b, uint64_t idx)
 	if (b->tm)
 		qvl_tm_chunk_forget(b->tm, c);
 	if (c->disk_len) {
-		b->on_disk--;
-		b->disk_bytes -= c->disk_len;
+		uint32_t len = c->disk_len;
+		qvl_blob_disk_set(b, c, c->disk_slot, 0);
+		c->disk_len = len; /* forget_frame punches it */
 		if (b->tm && b->tm->cfg.nvme)
 			qvl_tm_forget_frame(b->tm, c);
 	}
@@ -149,6 +150,8 @@ void qvl_blob_forget_store(struct qvl_blob *b)
 		}
 	b->on_disk = 0;
 	b->disk_bytes = 0;
+	b->on_remote = 0;
+	b->remote_bytes = 0;
 }
 
 static int grow_map(struct qvl_blob *b, uint64_t need)
@@ -804,10 +807,36 @@ void qvl_blob_truncate(struct qvl_blob *b, uint64_t size)
 	b->version++;
 }
 
+void qvl_blob_disk_set(struct qvl_blob *b, struct qvl_chunk *c,
+		       uint32_t slot, uint32_t len)
+{
+	if (c->disk_len) {
+		b->on_disk--;
+		if (qvl_chunk_remote(c)) {
+			b->on_remote--;
+			b->remote_bytes -= c->disk_len;
+		} else {
+			b->disk_bytes -= c->disk_len;
+		}
+	}
+	c->disk_slot = (uint8_t)slot;
+	c->disk_len = len;
+	if (!len)
+		return;
+	b->on_disk++;
+	if (qvl_chunk_remote(c)) {
+		b->on_remote++;
+		b->remote_bytes += len;
+	} else {
+		b->disk_bytes += len;
+	}
+}
+
 int qvl_blob_attach_frame(struct qvl_blob *b, uint64_t idx, uint32_t slot,
 			  uint32_t len)
 {
-	if (slot > 1 || !len || len > qvl_codec_bound(b->chunk))
+	if ((slot > 1 && slot != QVL_CAT_SLOT_REMOTE) || !len ||
+	    len > qvl_codec_bound(b->chunk))
 		return -EINVAL;
 	if (idx >= (QVL_BLOB_MAX_SIZE >> b->shift))
 		return -EFBIG;
@@ -817,18 +846,43 @@ int qvl_blob_attach_frame(struct qvl_blob *b, uint64_t idx, uint32_t slot,
 	struct qvl_chunk *c = chunk_get(b, idx);
 	if (!c)
 		return -ENOMEM;
-	if (c->disk_len) {
-		b->on_disk--;
-		b->disk_bytes -= c->disk_len;
-	}
-	c->disk_slot = (uint8_t)slot;
-	c->disk_len = len;
+	qvl_blob_disk_set(b, c, slot, len);
+	/* A remote frame's key comes next (qvl_blob_attach_key); until then
+	 * it names no frame, and a read of it fails as for a bad one. */
+	memset(&c->rk, 0, sizeof(c->rk));
 	qvl_chunk_changed(c);
 	c->wepoch = 0; /* committed before this mount (epochs start at 1) */
 	c->cslot_before = -1;
-	b->on_disk++;
-	b->disk_bytes += len;
 	return 0;
+}
+
+int qvl_blob_attach_key(struct qvl_blob *b, uint64_t idx,
+			const struct qvl_rkey *key)
+{
+	struct qvl_chunk *c = idx < b->nmap ? b->map[idx] : NULL;
+	if (!c || !qvl_chunk_remote(c))
+		return -ENOENT;
+	c->rk = *key;
+	qvl_chunk_changed(c);
+	return 0;
+}
+
+int qvl_blob_attach_remote(struct qvl_blob *b, uint64_t idx, uint32_t len,
+			   const struct qvl_rkey *key)
+{
+	int rc = qvl_blob_attach_frame(b, idx, QVL_CAT_SLOT_REMOTE, len);
+	if (rc)
+		return rc;
+	if (b->tm && b->tm->cfg.cat) {
+		struct qvl_cat_chunk row = { b->ino, idx, QVL_CAT_SLOT_REMOTE,
+					     len, key };
+		rc = qvl_catalog_put_chunk(b->tm->cfg.cat, &row);
+		if (rc) {
+			chunk_drop(b, idx);
+			return rc;
+		}
+	}
+	return qvl_blob_attach_key(b, idx, key);
 }
 
 /* Dirty resident chunks of this blob, written in batches. */
@@ -1014,6 +1068,29 @@ uint64_t qvl_blob_extent(const struct qvl_blob *b)
 uint64_t qvl_blob_disk_bytes(const struct qvl_blob *b)
 {
 	return b->disk_bytes;
+}
+
+uint64_t qvl_blob_remote_only(const struct qvl_blob *b)
+{
+	uint64_t n = 0;
+	if (b->on_remote)
+		for (uint64_t i = 0; i < b->nmap; i++) {
+			const struct qvl_chunk *c = b->map[i];
+			n += c && !c->ram && !c->z && qvl_chunk_remote(c);
+		}
+	return n;
+}
+
+int qvl_blob_chunk_remote(const struct qvl_blob *b, uint64_t idx)
+{
+	return idx < b->nmap && b->map[idx] && qvl_chunk_remote(b->map[idx]);
+}
+
+uint64_t qvl_blob_remote_bytes(const struct qvl_blob *b, uint64_t *chunks)
+{
+	if (chunks)
+		*chunks = b->on_remote;
+	return b->remote_bytes;
 }
 
 void qvl_blob_residency(const struct qvl_blob *b, uint64_t *in_ram,

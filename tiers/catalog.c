@@ -95,6 +95,8 @@ void qvl_cat_free(struct qvl_catalog *cat)
 	sqlite3_finalize(cat->succ_del);
 	sqlite3_finalize(cat->inline_put);
 	sqlite3_finalize(cat->inline_del);
+	sqlite3_finalize(cat->remote_put);
+	sqlite3_finalize(cat->remote_del);
 	sqlite3_close_v2(cat->db);
 	free(cat);
 }

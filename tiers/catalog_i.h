@@ -54,6 +54,8 @@ struct qvl_catalog {
 	sqlite3_stmt *succ_del;
 	sqlite3_stmt *inline_put; /* NULL without an inline_frames table */
 	sqlite3_stmt *inline_del;
+	sqlite3_stmt *remote_put; /* NULL without a remote_chunks table */
+	sqlite3_stmt *remote_del;
 };
 
 /* catalog_succ.c: make the successors table if it is missing; a file's
@@ -67,6 +69,16 @@ int qvl_cat_succ_del(struct qvl_catalog *cat, uint64_t ino);
  * @first..@last (in the open transaction). */
 void qvl_cat_inline_open(struct qvl_catalog *cat);
 int qvl_cat_inline_del(struct qvl_catalog *cat, uint64_t ino, uint64_t first,
+		       uint64_t last);
+
+/* catalog_remote.c: make the remote_chunks table if it is missing (format
+ * 3 from then on); record chunk (@ino, @idx)'s key; drop the rows of
+ * chunks @first..@last (all in the open transaction). */
+#define QVL_CAT_RKEY_LEN 17
+void qvl_cat_remote_open(struct qvl_catalog *cat);
+int qvl_cat_remote_put(struct qvl_catalog *cat, uint64_t ino, uint64_t idx,
+		       const struct qvl_rkey *key);
+int qvl_cat_remote_del(struct qvl_catalog *cat, uint64_t ino, uint64_t first,
 		       uint64_t last);
 
 /* The durable-commit record in the store: "QVLSEQ01", then the number as

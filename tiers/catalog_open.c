@@ -448,6 +448,7 @@ int qvl_catalog_open(const char *store_dir, unsigned chunk_shift,
 	}
 	qvl_cat_succ_open(cat);
 	qvl_cat_inline_open(cat);
+	qvl_cat_remote_open(cat);
 	*out = cat;
 	return 0;
 

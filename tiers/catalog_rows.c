@@ -89,6 +89,8 @@ int qvl_catalog_del_inode(struct qvl_catalog *cat, uint64_t ino)
 	}
 	if (!rc)
 		rc = qvl_cat_inline_del(cat, ino, 0, UINT64_MAX);
+	if (!rc)
+		rc = qvl_cat_remote_del(cat, ino, 0, UINT64_MAX);
 	return rc ? rc : qvl_cat_succ_del(cat, ino);
 }
 
@@ -174,7 +176,14 @@ int qvl_catalog_put_chunk(struct qvl_catalog *cat,
 		return qvl_cat_errno(rc);
 	rc = qvl_cat_exec(cat, QVL_ST_PUT_CHUNK);
 	/* The frame on the store is the chunk's newest now. */
-	return rc ? rc : qvl_cat_inline_del(cat, c->ino, c->idx, c->idx);
+	if (!rc)
+		rc = qvl_cat_inline_del(cat, c->ino, c->idx, c->idx);
+	/* Its key goes with a remote frame; a local one replaces it. */
+	if (!rc && c->slot == QVL_CAT_SLOT_REMOTE)
+		rc = qvl_cat_remote_put(cat, c->ino, c->idx, c->rkey);
+	else if (!rc)
+		rc = qvl_cat_remote_del(cat, c->ino, c->idx, c->idx);
+	return rc;
 }
 
 /* One statement serves both: (ino, idx) = or >= the index. */
@@ -196,14 +205,16 @@ static int del_chunk_rows(struct qvl_catalog *cat, enum qvl_cat_stmt which,
 int qvl_catalog_del_chunk(struct qvl_catalog *cat, uint64_t ino, uint64_t idx)
 {
 	int rc = del_chunk_rows(cat, QVL_ST_DEL_CHUNK, ino, idx);
-	return rc ? rc : qvl_cat_inline_del(cat, ino, idx, idx);
+	rc = rc ? rc : qvl_cat_inline_del(cat, ino, idx, idx);
+	return rc ? rc : qvl_cat_remote_del(cat, ino, idx, idx);
 }
 
 int qvl_catalog_del_chunks(struct qvl_catalog *cat, uint64_t ino,
 			   uint64_t first_idx)
 {
 	int rc = del_chunk_rows(cat, QVL_ST_DEL_CHUNKS, ino, first_idx);
-	return rc ? rc : qvl_cat_inline_del(cat, ino, first_idx, UINT64_MAX);
+	rc = rc ? rc : qvl_cat_inline_del(cat, ino, first_idx, UINT64_MAX);
+	return rc ? rc : qvl_cat_remote_del(cat, ino, first_idx, UINT64_MAX);
 }
 
 static const void *col_blob(sqlite3_stmt *st, int i, size_t *len)

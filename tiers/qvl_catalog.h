@@ -25,9 +25,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 2: frames kept in the catalog (inline_frames, catalog_inline.c); a
- * format-1 catalog opened writable becomes format 2. */
-#define QVL_CATALOG_FORMAT 2
+#include "qvl_remote.h"
+
+/* 2: frames kept in the catalog (inline_frames, catalog_inline.c); 3:
+ * chunks whose frame is in the remote tier (slot QVL_CAT_SLOT_REMOTE,
+ * remote_chunks, catalog_remote.c).  An older catalog opened writable
+ * gains both tables and becomes format 3. */
+#define QVL_CATALOG_FORMAT 3
+
+/* The slot of a chunk whose frame is in the remote tier, not the store. */
+#define QVL_CAT_SLOT_REMOTE 2
 
 struct qvl_catalog;
 
@@ -46,8 +53,10 @@ struct qvl_cat_inode {
 struct qvl_cat_chunk {
 	uint64_t ino;
 	uint64_t idx;   /* chunk number in the file */
-	uint32_t slot;  /* which of the chunk's two slots holds the frame */
+	uint32_t slot;  /* which of the chunk's two slots holds the frame,
+			 * or QVL_CAT_SLOT_REMOTE */
 	uint32_t len;   /* frame length in bytes */
+	const struct qvl_rkey *rkey; /* QVL_CAT_SLOT_REMOTE: the frame's key */
 };
 
 /* Called by qvl_catalog_load() for every row, in this order: all inodes,
@@ -141,6 +150,18 @@ int qvl_catalog_del_inline(struct qvl_catalog *cat, uint64_t ino,
 int qvl_catalog_load_inline(struct qvl_catalog *cat,
 			    int (*fn)(void *arg, uint64_t ino, uint64_t idx,
 				      const void *frame, uint32_t len),
+			    void *arg);
+
+/*
+ * The remote tier's keys (catalog_remote.c): qvl_catalog_load_remote()
+ * calls @fn for the key of every chunk whose row has slot
+ * QVL_CAT_SLOT_REMOTE (qvl_catalog_put_chunk() with @rkey records it); a
+ * non-zero return stops it and is returned.
+ */
+int qvl_catalog_has_remote(const struct qvl_catalog *cat);
+int qvl_catalog_load_remote(struct qvl_catalog *cat,
+			    int (*fn)(void *arg, uint64_t ino, uint64_t idx,
+				      const struct qvl_rkey *key),
 			    void *arg);
 
 /* qvl_catalog_record() - open catalogs from now on through a VFS that logs

@@ -24,6 +24,7 @@
 
 #include "qvl_abi.h"
 #include "qvl_codec.h"
+#include "qvl_remote.h"
 
 struct qvl_nvme;
 struct qvl_catalog;
@@ -167,6 +168,7 @@ struct qvl_ahead {
 	uint32_t gen[QVL_AHEAD_MAX]; /* the chunk's, when planned */
 	uint64_t idx[QVL_AHEAD_MAX];
 	uint32_t slot[QVL_AHEAD_MAX], len[QVL_AHEAD_MAX];
+	struct qvl_rkey rk[QVL_AHEAD_MAX]; /* remote frames' keys */
 	int rc[QVL_AHEAD_MAX];
 	/* Pieces the frame is copied into, to stay in RAM (the compressed
 	 * tier) as a fetch under the lock keeps it; NULL: not kept. */
@@ -290,6 +292,9 @@ struct qvl_tm_config {
 	struct qvl_pool *pool;
 	struct qvl_nvme *nvme;   /* NULL: RAM only, nothing spills */
 	struct qvl_catalog *cat; /* NULL: frames are not recorded */
+	/* NULL: no remote tier; else where frames of chunks pulled from a
+	 * snapshot (slot QVL_CAT_SLOT_REMOTE) are fetched. */
+	struct qvl_remote *remote;
 	unsigned chunk_shift;
 	/* Threads that decode and encode a batch of chunks beside the caller
 	 * (0: the caller does it all); qvl_tm_default_workers() suggests. */
@@ -367,6 +372,9 @@ struct qvl_tm_stats {
 	 * recorded, frames thrown away (the chunk changed meanwhile). */
 	uint64_t mover_batches, mover_frames, mover_discarded;
 	uint64_t mover_waits; /* writes that waited for a batch to land */
+	/* The remote tier: frames fetched, their bytes; frames that failed
+	 * (absent, unreachable, or not what their key says). */
+	uint64_t remote_fetched, remote_bytes, remote_failed;
 };
 
 /*
@@ -462,6 +470,29 @@ void qvl_blob_set_priority(struct qvl_blob *blob, unsigned priority);
  * @len bytes in @slot.  -EINVAL for a bad slot/len, -EFBIG, -ENOMEM. */
 int qvl_blob_attach_frame(struct qvl_blob *blob, uint64_t idx, uint32_t slot,
 			  uint32_t len);
+
+/*
+ * The remote tier.  qvl_blob_attach_key() - at mount: the key of chunk
+ * @idx, attached with slot QVL_CAT_SLOT_REMOTE (-ENOENT if it was not).
+ * qvl_blob_attach_remote() - a pull: chunk @idx's bytes are the frame of
+ * @len bytes under @key, recorded in the catalog (open transaction).  The
+ * chunk reads by fetching that frame (checked against the key's hash); a
+ * write makes it local (copy-on-write), the remote frame is never changed.
+ * -EINVAL, -EFBIG, -ENOMEM, or the catalog's error.
+ */
+int qvl_blob_attach_key(struct qvl_blob *blob, uint64_t idx,
+			const struct qvl_rkey *key);
+int qvl_blob_attach_remote(struct qvl_blob *blob, uint64_t idx, uint32_t len,
+			   const struct qvl_rkey *key);
+/* qvl_blob_remote_bytes() - frame bytes of this blob in the remote tier
+ * only (not in the store, not counted by qvl_blob_disk_bytes); with
+ * @chunks, how many chunks those are. */
+uint64_t qvl_blob_remote_bytes(const struct qvl_blob *blob, uint64_t *chunks);
+/* qvl_blob_remote_only() - chunks whose bytes are only in the remote tier
+ * now (no RAM copy, raw or compressed). */
+uint64_t qvl_blob_remote_only(const struct qvl_blob *blob);
+/* qvl_blob_chunk_remote() - chunk @idx's frame is in the remote tier. */
+int qvl_blob_chunk_remote(const struct qvl_blob *blob, uint64_t idx);
 
 /* qvl_blob_flush() - write every dirty chunk of this blob to disk (in the
  * catalog's open transaction).  A no-op for NO_STORE blobs. */

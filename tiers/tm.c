@@ -290,8 +290,8 @@ static void decode_job(void *arg, unsigned i, unsigned w)
 		};
 		qvl_zram_gather(c->z, tm->zpiece, zr.buf);
 	}
-	fb->rc[i] = qvl_tm_decode_frame(tm->codec[w], r, c->blob->chunk, c->ram,
-					&fb->out[i]);
+	fb->rc[i] = qvl_tm_decode_checked(tm->codec[w], r, &c->rk,
+					  c->blob->chunk, c->ram, &fb->out[i]);
 }
 
 /* One frame arrived: a worker decodes it while the disk reads the rest. */
@@ -358,6 +358,7 @@ static int fetch_locked(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 	n = fetch_from_z(tm, cs, n);
 	for (unsigned base = 0; base < n; base += TM_BATCH) {
 		struct qvl_nvme_req r[TM_BATCH];
+		struct qvl_rkey keys[TM_BATCH];
 		unsigned k = n - base < TM_BATCH ? n - base : TM_BATCH;
 		for (unsigned i = 0; i < k; i++) {
 			struct qvl_chunk *c = cs[base + i];
@@ -366,9 +367,10 @@ static int fetch_locked(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 				.slot = c->disk_slot, .len = c->disk_len,
 				.buf = (char *)tm->bounce + (size_t)i * tm->slot_size,
 			};
+			keys[i] = c->rk;
 		}
 		struct fetch_batch fb = { .tm = tm, .r = r, .cs = cs + base };
-		qvl_nvme_read_each(tm->cfg.nvme, r, k, decode_arrived, &fb);
+		qvl_tm_frames_read(tm, r, keys, k, decode_arrived, &fb);
 		qvl_crew_wait(tm->crew);
 		for (unsigned i = 0; i < k; i++) {
 			struct qvl_chunk *c = cs[base + i];
@@ -392,6 +394,12 @@ static int fetch_locked(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 	return first_err;
 }
 
+static void nothing_more(void *arg, unsigned i)
+{
+	(void)arg;
+	(void)i;
+}
+
 int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst)
 {
 	struct qvl_nvme_req r = {
@@ -400,9 +408,9 @@ int qvl_tm_read_through(struct qvl_tm *tm, struct qvl_chunk *c, void *dst)
 	};
 	size_t out;
 	pthread_mutex_lock(&tm->work);
-	qvl_nvme_read(tm->cfg.nvme, &r, 1);
-	int rc = qvl_tm_decode_frame(tm->codec[0], &r, c->blob->chunk, dst,
-				     &out);
+	qvl_tm_frames_read(tm, &r, &c->rk, 1, nothing_more, NULL);
+	int rc = qvl_tm_decode_checked(tm->codec[0], &r, &c->rk,
+				       c->blob->chunk, dst, &out);
 	pthread_mutex_unlock(&tm->work);
 	if (rc) {
 		rc = rc == -ENOMEM ? rc : -EIO;
@@ -419,12 +427,14 @@ uint32_t qvl_tm_target_slot(struct qvl_tm *tm, const struct qvl_chunk *c,
 			    int *cs)
 {
 	*cs = committed_slot(tm, c);
-	if (c->disk_len && c->wepoch == tm->epoch && c->disk_slot != *cs)
+	if (c->disk_len && c->wepoch == tm->epoch && c->disk_slot != *cs &&
+	    !qvl_chunk_remote(c))
 		return c->disk_slot; /* rewrite the uncommitted frame */
-	if (*cs >= 0)
+	/* A committed remote frame takes no slot of the store. */
+	if (*cs == 0 || *cs == 1)
 		return 1u - (uint32_t)*cs;
 	int d = deferred_slot(tm, c->blob->ino, c->idx);
-	return d >= 0 ? 1u - (uint32_t)d : 0;
+	return d == 0 || d == 1 ? 1u - (uint32_t)d : 0;
 }
 
 struct encode_batch {
@@ -539,7 +549,8 @@ int qvl_tm_record_frame(struct qvl_tm *tm, struct qvl_chunk *c,
 {
 	struct qvl_blob *b = c->blob;
 	if (tm->cfg.cat) {
-		struct qvl_cat_chunk row = { b->ino, c->idx, r->slot, r->len };
+		struct qvl_cat_chunk row = { b->ino, c->idx, r->slot, r->len,
+					     NULL };
 		int e = qvl_catalog_put_chunk(tm->cfg.cat, &row);
 		if (e) /* the frame is there but unrecorded: stay dirty */
 			return e;
@@ -550,15 +561,8 @@ int qvl_tm_record_frame(struct qvl_tm *tm, struct qvl_chunk *c,
 		if (committed >= 0)
 			qvl_tm_defer(tm, b->ino, c->idx, (uint32_t)committed, 0);
 	}
-	if (c->disk_len) {
-		b->disk_bytes -= c->disk_len;
-	} else {
-		b->on_disk++;
-	}
-	c->disk_len = r->len;
-	c->disk_slot = (uint8_t)r->slot;
+	qvl_blob_disk_set(b, c, r->slot, r->len);
 	qvl_chunk_changed(c);
-	b->disk_bytes += r->len;
 	c->dirty = 0;
 	c->inlined = 0; /* put_chunk dropped its inline row */
 	tm->st.frames_written++;

@@ -43,7 +43,9 @@ struct qvl_chunk {
 	uint64_t pc_at;
 	uint64_t wepoch;    /* tm epoch in which the last frame was written */
 	uint32_t disk_len;  /* latest frame's length on disk, 0 = none */
-	uint8_t disk_slot;  /* the slot holding that frame */
+	uint8_t disk_slot;  /* the slot holding that frame, or
+			     * QVL_CAT_SLOT_REMOTE: it is in the remote tier */
+	struct qvl_rkey rk; /* QVL_CAT_SLOT_REMOTE: the frame's key */
 	int8_t cslot_before; /* committed slot when wepoch began, -1 none */
 	uint8_t dirty;      /* ram is newer than the disk frame */
 	/* ram is what the chunk's inline row in the catalog holds (an fsync
@@ -84,8 +86,9 @@ struct qvl_blob {
 	struct qvl_chunk **map;
 	uint64_t nmap;     /* entries in map */
 	uint64_t resident; /* chunks in RAM */
-	uint64_t on_disk;  /* chunks with a frame on disk */
-	uint64_t disk_bytes;
+	uint64_t on_disk;  /* chunks with a frame on disk or remote */
+	uint64_t disk_bytes; /* frame bytes in the store */
+	uint64_t on_remote, remote_bytes; /* of on_disk: frames remote */
 	uint64_t zbytes;   /* pool bytes of its frames kept in RAM */
 	uint64_t version;
 	uint64_t recode_next; /* next chunk to re-encode; UINT64_MAX: none */
@@ -105,6 +108,30 @@ struct qvl_blob {
 	uint32_t pred_idx;
 	uint64_t npc; /* its chunks on the page-cache list */
 };
+
+/* @c's frame is in the remote tier (not in the store). */
+static inline int qvl_chunk_remote(const struct qvl_chunk *c)
+{
+	return c->disk_len && c->disk_slot == QVL_CAT_SLOT_REMOTE;
+}
+
+/* blob.c: @c's frame is now (@slot, @len) (@len 0: none); keeps the
+ * blob's counts of frames on disk and remote. */
+void qvl_blob_disk_set(struct qvl_blob *b, struct qvl_chunk *c,
+		       uint32_t slot, uint32_t len);
+
+/* frames.c: read the frames @r[0..n) from the store, or those with slot
+ * QVL_CAT_SLOT_REMOTE from the remote tier (under @keys[i]); @done(@arg,
+ * i) as each arrives (as qvl_nvme_read_each).  Each result is set. */
+void qvl_tm_frames_read(struct qvl_tm *tm, struct qvl_nvme_req *r,
+			const struct qvl_rkey *keys, unsigned n,
+			qvl_nvme_done_fn done, void *arg);
+/* qvl_tm_decode_frame(), and for a remote frame the check of the decoded
+ * chunk against @key's hash (-EIO). */
+int qvl_tm_decode_checked(struct qvl_codec_ctx *ctx,
+			  const struct qvl_nvme_req *r,
+			  const struct qvl_rkey *key, size_t chunk, void *dst,
+			  size_t *out);
 
 struct qvl_tm;
 /* mover.c: @c became dirty (the mover's list, oldest first); @c is being

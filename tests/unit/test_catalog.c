@@ -250,8 +250,8 @@ static void test_roundtrip(void)
 	QVL_CHECK_EQ(qvl_catalog_put_xattr(cat, 17, "user.empty", "", 0), 0);
 	QVL_CHECK_EQ(qvl_catalog_put_xattr(cat, 17, "user.bin", "\0\1\0", 3),
 		     0);
-	struct qvl_cat_chunk c0 = { 17, 0, 1, 12345 };
-	struct qvl_cat_chunk c9 = { 17, 9, 0, 1 << 20 };
+	struct qvl_cat_chunk c0 = { 17, 0, 1, 12345, NULL };
+	struct qvl_cat_chunk c9 = { 17, 9, 0, 1 << 20, NULL };
 	QVL_CHECK_EQ(qvl_catalog_put_chunk(cat, &c0), 0);
 	QVL_CHECK_EQ(qvl_catalog_put_chunk(cat, &c9), 0);
 	QVL_CHECK_EQ(qvl_catalog_commit(cat, 1), 0);
@@ -420,7 +420,7 @@ static void test_replace(void)
 	QVL_CHECK_EQ(qvl_catalog_put_dirent(cat, 1, "n", 31), 0);
 	QVL_CHECK_EQ(qvl_catalog_put_xattr(cat, 30, "user.k", "old", 3), 0);
 	QVL_CHECK_EQ(qvl_catalog_put_xattr(cat, 30, "user.k", "newer", 5), 0);
-	struct qvl_cat_chunk c = { 30, 3, 0, 100 };
+	struct qvl_cat_chunk c = { 30, 3, 0, 100, NULL };
 	QVL_CHECK_EQ(qvl_catalog_put_chunk(cat, &c), 0);
 	c.slot = 1;
 	c.len = 200;
@@ -461,7 +461,7 @@ static void test_del(void)
 			     0);
 		for (uint64_t i = 0; i < 10; i++) {
 			struct qvl_cat_chunk c = { ino, i, (uint32_t)i & 1,
-						   (uint32_t)(i + 1) };
+						   (uint32_t)(i + 1), NULL };
 			QVL_CHECK_EQ(qvl_catalog_put_chunk(cat, &c), 0);
 		}
 	}
@@ -505,7 +505,7 @@ static void test_load_order(void)
 	/* Rows go in in mixed order; they come out table by table. */
 	for (uint64_t k = 0; k < 8; k++) {
 		uint64_t ino = 60 - k;
-		struct qvl_cat_chunk c = { ino, 8 - k, 0, 1 };
+		struct qvl_cat_chunk c = { ino, 8 - k, 0, 1, NULL };
 		char name[16];
 		snprintf(name, sizeof(name), "n%llu", (unsigned long long)k);
 		QVL_CHECK_EQ(qvl_catalog_put_chunk(cat, &c), 0);
@@ -642,7 +642,7 @@ static void test_inline(void)
 	QVL_CHECK_EQ(qvl_catalog_put_inline(cat, 40, 0, "xyzw", 4), 0);
 	QVL_CHECK_EQ(qvl_catalog_put_inline(cat, 40, 1, "x", 0), -EINVAL);
 	QVL_CHECK_EQ(qvl_catalog_commit(cat, 1), 0);
-	struct qvl_cat_chunk c = { 40, 1, 0, 100 };
+	struct qvl_cat_chunk c = { 40, 1, 0, 100, NULL };
 	QVL_CHECK_EQ(qvl_catalog_put_chunk(cat, &c), 0);
 	QVL_CHECK_EQ(qvl_catalog_del_chunk(cat, 40, 2), 0);
 	QVL_CHECK_EQ(qvl_catalog_del_chunks(cat, 41, 1), 0);
@@ -672,11 +672,67 @@ static void test_inline(void)
 	store_free(dir);
 }
 
+struct rk_seen {
+	unsigned n;
+	uint64_t ino[8], idx[8];
+	uint8_t first[8], codec[8];
+};
+
+static int rk_cb(void *arg, uint64_t ino, uint64_t idx,
+		 const struct qvl_rkey *key)
+{
+	struct rk_seen *r = arg;
+	if (r->n < 8) {
+		r->ino[r->n] = ino;
+		r->idx[r->n] = idx;
+		r->first[r->n] = key->hash[0];
+		r->codec[r->n] = key->codec;
+	}
+	r->n++;
+	return 0;
+}
+
+/* Chunks pulled from the remote tier: a row with the remote slot and its
+ * key, which a local frame, a delete, a cut or the inode's delete drop. */
+static void test_remote_keys(void)
+{
+	char *dir = store_new();
+	struct qvl_catalog *cat = cat_open(dir);
+	QVL_CHECK(qvl_catalog_has_remote(cat));
+	for (uint64_t ino = 50; ino <= 52; ino++)
+		for (uint64_t i = 0; i < 3; i++) {
+			struct qvl_rkey k = { .codec = 3 };
+			k.hash[0] = (uint8_t)((ino - 50) * 10 + i);
+			struct qvl_cat_chunk c = { ino, i, QVL_CAT_SLOT_REMOTE,
+						   1000, &k };
+			QVL_CHECK_EQ(qvl_catalog_put_chunk(cat, &c), 0);
+		}
+	QVL_CHECK_EQ(qvl_catalog_commit(cat, 1), 0);
+	struct qvl_cat_chunk local = { 50, 1, 0, 100, NULL };
+	QVL_CHECK_EQ(qvl_catalog_put_chunk(cat, &local), 0);
+	QVL_CHECK_EQ(qvl_catalog_del_chunk(cat, 50, 2), 0);
+	QVL_CHECK_EQ(qvl_catalog_del_chunks(cat, 51, 1), 0);
+	QVL_CHECK_EQ(qvl_catalog_del_inode(cat, 52), 0);
+	QVL_CHECK_EQ(qvl_catalog_commit(cat, 1), 0);
+	qvl_catalog_close(cat);
+
+	cat = cat_open(dir);
+	struct rk_seen r = { 0 };
+	QVL_CHECK_EQ(qvl_catalog_load_remote(cat, rk_cb, &r), 0);
+	/* left: (50,0) and (51,0) */
+	QVL_CHECK_EQ(r.n, 2);
+	QVL_CHECK(r.ino[0] == 50 && r.idx[0] == 0 && r.first[0] == 0 &&
+		  r.codec[0] == 3);
+	QVL_CHECK(r.ino[1] == 51 && r.idx[1] == 0 && r.first[1] == 10);
+	qvl_catalog_close(cat);
+	store_free(dir);
+}
+
 static void test_refuse_newer(void)
 {
 	char *dir = store_new();
 	make_store(dir, 10);
-	raw_exec(dir, "PRAGMA user_version=3");
+	raw_exec(dir, "PRAGMA user_version=4");
 	expect_refused(dir, SHIFT, -EPROTONOSUPPORT);
 	store_free(dir);
 }
@@ -840,6 +896,7 @@ int main(void)
 	QVL_RUN(test_refuse_chunk_shift);
 	QVL_RUN(test_refuse_no_dir);
 	QVL_RUN(test_inline);
+	QVL_RUN(test_remote_keys);
 	QVL_RUN(test_100k);
 	return QVL_TEST_EXIT();
 }

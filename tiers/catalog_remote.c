@@ -1,0 +1,124 @@
+/*
+ * catalog_remote.c - which chunks live in the remote tier, and under what
+ * key.
+ *
+ * A chunk pulled from a snapshot has its row in `chunks` with slot
+ * QVL_CAT_SLOT_REMOTE (its frame is in Redis, not in the store) and a row
+ * here with the frame's key (struct qvl_rkey: 16 bytes of hash, 1 of
+ * codec).  The two change in the same transaction: a chunk written
+ * locally gets a slot 0/1 row and loses its row here (copy-on-write: the
+ * snapshot's frame is never changed), a chunk deleted or cut off loses
+ * both.
+ *
+ * A daemon that did not know slot 2 would look for the frame in the store
+ * and fail, so the table comes with format 3: an older catalog opened
+ * writable gains it (and the version), an older daemon refuses the store.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "catalog_i.h"
+
+static const char remote_schema[] =
+	"CREATE TABLE IF NOT EXISTS remote_chunks(ino INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL, key BLOB NOT NULL,"
+	" PRIMARY KEY(ino, idx)) WITHOUT ROWID";
+
+void qvl_cat_remote_open(struct qvl_catalog *cat)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+		 QVL_CATALOG_FORMAT);
+	if (sqlite3_exec(cat->db, remote_schema, NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(cat->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_prepare_v3(cat->db, "INSERT OR REPLACE INTO remote_chunks"
+				" VALUES(?1, ?2, ?3)", -1,
+			       SQLITE_PREPARE_PERSISTENT, &cat->remote_put,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(cat->db, "DELETE FROM remote_chunks WHERE"
+				" ino = ?1 AND idx >= ?2 AND idx <= ?3", -1,
+			       SQLITE_PREPARE_PERSISTENT, &cat->remote_del,
+			       NULL) != SQLITE_OK) {
+		sqlite3_finalize(cat->remote_put);
+		cat->remote_put = NULL;
+	}
+}
+
+int qvl_cat_remote_del(struct qvl_catalog *cat, uint64_t ino, uint64_t first,
+		       uint64_t last)
+{
+	sqlite3_stmt *st = cat->remote_del;
+	if (!cat->remote_put || !st || first > INT64_MAX)
+		return 0;
+	if (last > INT64_MAX)
+		last = INT64_MAX;
+	if (sqlite3_bind_int64(st, 1, (int64_t)ino) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (int64_t)first) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (int64_t)last) != SQLITE_OK)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+}
+
+int qvl_cat_remote_put(struct qvl_catalog *cat, uint64_t ino, uint64_t idx,
+		       const struct qvl_rkey *key)
+{
+	sqlite3_stmt *st = cat->remote_put;
+	uint8_t k[QVL_CAT_RKEY_LEN];
+	if (!st)
+		return -EOPNOTSUPP;
+	if (ino > INT64_MAX || idx > INT64_MAX || !key)
+		return -EINVAL;
+	memcpy(k, key->hash, 16);
+	k[16] = key->codec;
+	if (sqlite3_bind_int64(st, 1, (int64_t)ino) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (int64_t)idx) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 3, k, sizeof(k), SQLITE_TRANSIENT) !=
+		    SQLITE_OK)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+}
+
+int qvl_catalog_has_remote(const struct qvl_catalog *cat)
+{
+	return cat->remote_put != NULL;
+}
+
+int qvl_catalog_load_remote(struct qvl_catalog *cat,
+			    int (*fn)(void *arg, uint64_t ino, uint64_t idx,
+				      const struct qvl_rkey *key),
+			    void *arg)
+{
+	sqlite3_stmt *st;
+	if (!cat->remote_put)
+		return 0;
+	if (sqlite3_prepare_v2(cat->db, "SELECT ino, idx, key FROM"
+				" remote_chunks", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t ino = sqlite3_column_int64(st, 0);
+		int64_t idx = sqlite3_column_int64(st, 1);
+		const uint8_t *k = sqlite3_column_blob(st, 2);
+		struct qvl_rkey key;
+		/* A damaged row (bad key length) is skipped: its chunk then
+		 * has no key and reads fail with -EIO, as for a bad frame. */
+		if (!k || sqlite3_column_bytes(st, 2) != QVL_CAT_RKEY_LEN ||
+		    ino < 0 || idx < 0)
+			continue;
+		memcpy(key.hash, k, 16);
+		key.codec = k[16];
+		ret = fn(arg, (uint64_t)ino, (uint64_t)idx, &key);
+		if (ret)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (ret)
+		return ret;
+	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+}
