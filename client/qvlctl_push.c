@@ -571,9 +571,15 @@ static int push_entry(struct push *p, const struct push_ent *pe)
 			rc = push_xattrs(path, e, &dt, &pol);
 		goto out_add;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: should a FIFO have taken the file's place since the
+	 * walk, the open must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		rc = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EAGAIN; /* "changed while pushing" */
 		goto out;
 	}
 	/* The size read now, not at the walk: the file may have changed. */
@@ -600,7 +606,9 @@ out:
 		prog_end(p);
 		fprintf(stderr, "qvlctl: push: %s: %s\n", path,
 			rc == -ENODATA ? "shorter than its size (changed "
-					 "while pushing?)" : strerror(-rc));
+					 "while pushing?)" :
+			rc == -EAGAIN ? "no longer a regular file (changed "
+					"while pushing?)" : strerror(-rc));
 		p->reported = true;
 	}
 	if (fd >= 0)

@@ -101,6 +101,17 @@ static struct qvl_inode *parent_of(struct qvl_fs *fs, struct qvl_inode *top,
 	return d;
 }
 
+static void set_mtime(struct qvl_fs *fs, struct qvl_inode *in, int64_t ns)
+{
+	in->mtime.tv_sec = ns / 1000000000;
+	in->mtime.tv_nsec = ns % 1000000000;
+	if (in->mtime.tv_nsec < 0) {
+		in->mtime.tv_sec--;
+		in->mtime.tv_nsec += 1000000000;
+	}
+	qvl_persist_mark(fs, in);
+}
+
 /* Entry @e's attributes as the snapshot has them (size and chunks first:
  * a shape is checked against the size). */
 static int fill_entry(struct qvl_fs *fs, struct qvl_inode *in,
@@ -124,13 +135,7 @@ static int fill_entry(struct qvl_fs *fs, struct qvl_inode *in,
 					"(%s)\n", snap, e->path, xa->name,
 				strerror(rc));
 	}
-	in->mtime.tv_sec = e->mtime_ns / 1000000000;
-	in->mtime.tv_nsec = e->mtime_ns % 1000000000;
-	if (in->mtime.tv_nsec < 0) {
-		in->mtime.tv_sec--;
-		in->mtime.tv_nsec += 1000000000;
-	}
-	qvl_persist_mark(fs, in);
+	set_mtime(fs, in, e->mtime_ns);
 	return 0;
 }
 
@@ -170,6 +175,16 @@ static int make_tree(struct qvl_fs *fs, fuse_req_t req, struct qvl_inode *top,
 				e->path, strerror(err));
 			return err;
 		}
+	}
+	/* Making a directory's entries changed its mtime: the snapshot's
+	 * goes back on after them. */
+	for (uint64_t i = 0; i < m->n; i++) {
+		const struct qvl_man_entry *e = &m->e[i];
+		const char *base;
+		struct qvl_inode *d = parent_of(fs, top, e->path, &base);
+		struct qvl_dirent *de = d ? qvl_dir_find(d->dir, base) : NULL;
+		if (e->type == QVL_MAN_DIR && de)
+			set_mtime(fs, de->inode, e->mtime_ns);
 	}
 	return 0;
 }

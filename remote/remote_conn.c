@@ -14,11 +14,12 @@
  *
  * A connection whose context failed (I/O error, EOF, timeout, a protocol
  * error) is freed at once: what is left unread on it can't be trusted.  The
- * next call on it connects again.  A connect that fails, or a reply that
- * doesn't come in time, puts the node in backoff: for 100 ms, doubling up
- * to 5 s while it keeps failing, every call on the node fails at once
- * (-ENOTCONN, or -EACCES when AUTH was refused) instead of waiting out
- * another timeout.  Any success clears it.
+ * next call on it connects again.  A connect that fails, a reply that
+ * doesn't come in time, or a peer that doesn't speak Redis puts the node
+ * in backoff: for 100 ms, doubling up to 5 s while it keeps failing, every
+ * call on the node fails at once (-ENOTCONN, or -EACCES when AUTH was
+ * refused) instead of waiting out another timeout.  Any success clears
+ * it.
  *
  * A pooled connection the server closed while idle (its `timeout`, a
  * proxy, a restart) fails with EOF on first use; that one failure is
@@ -408,7 +409,7 @@ out_io:
 		retried = 1;
 		goto again;
 	}
-	if (rc == -ETIMEDOUT)
+	if (rc == -ETIMEDOUT || rc == -EIO) /* hung, or not Redis */
 		bo_fail(nd, rc);
 	fail_rest(c, idx, j, m, rc);
 out:
