@@ -25,8 +25,11 @@
 #include "pressure.h"
 #include "ttl.h"
 
+/* A page-cache range to drop, or (name) a directory entry the kernel may
+ * have cached as absent. */
 struct qvl_inval {
 	uint64_t ino, off, len;
+	char *name;
 };
 
 /* Past this many pending drops, forget the newest: a dropped drop costs
@@ -48,16 +51,19 @@ void qvl_bg_fini(struct qvl_fs *fs)
 	qvl_bg_stop(fs);
 	pthread_cond_destroy(&fs->bg_cond);
 	pthread_mutex_destroy(&fs->bg_lock);
+	for (size_t i = 0; i < fs->ninval; i++)
+		free(fs->inval[i].name);
 	free(fs->inval);
 	fs->inval = NULL;
 }
 
-void qvl_bg_inval(struct qvl_fs *fs, uint64_t ino, uint64_t off, uint64_t len)
+static void queue(struct qvl_fs *fs, struct qvl_inval e)
 {
 	pthread_mutex_lock(&fs->bg_lock);
 	struct qvl_inval *last = fs->ninval ? &fs->inval[fs->ninval - 1] : NULL;
-	if (last && last->ino == ino && last->off + last->len == off) {
-		last->len += len; /* evictions come in runs: merge */
+	if (last && !last->name && !e.name && last->ino == e.ino &&
+	    last->off + last->len == e.off) {
+		last->len += e.len; /* evictions come in runs: merge */
 	} else if (fs->ninval < INVAL_MAX) {
 		if (fs->ninval == fs->capinval) {
 			size_t cap = fs->capinval ? fs->capinval * 2 : 64;
@@ -67,7 +73,7 @@ void qvl_bg_inval(struct qvl_fs *fs, uint64_t ino, uint64_t off, uint64_t len)
 			fs->inval = q;
 			fs->capinval = cap;
 		}
-		fs->inval[fs->ninval++] = (struct qvl_inval){ ino, off, len };
+		fs->inval[fs->ninval++] = e;
 	} else {
 		goto out_drop;
 	}
@@ -77,6 +83,19 @@ void qvl_bg_inval(struct qvl_fs *fs, uint64_t ino, uint64_t off, uint64_t len)
 out_drop:
 	fs->inval_dropped++;
 	pthread_mutex_unlock(&fs->bg_lock);
+	free(e.name);
+}
+
+void qvl_bg_inval(struct qvl_fs *fs, uint64_t ino, uint64_t off, uint64_t len)
+{
+	queue(fs, (struct qvl_inval){ ino, off, len, NULL });
+}
+
+void qvl_bg_inval_entry(struct qvl_fs *fs, uint64_t parent, const char *name)
+{
+	char *copy = strdup(name);
+	if (copy) /* else the kernel's cache times out on its own */
+		queue(fs, (struct qvl_inval){ parent, 0, 0, copy });
 }
 
 static void *flusher(void *arg)
@@ -131,10 +150,18 @@ static void *invalidator(void *arg)
 		mine = q;
 		cap = qcap;
 		pthread_mutex_unlock(&fs->bg_lock);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			if (mine[i].name) {
+				fuse_lowlevel_notify_inval_entry(
+					fs->se, mine[i].ino, mine[i].name,
+					strlen(mine[i].name));
+				free(mine[i].name);
+				continue;
+			}
 			fuse_lowlevel_notify_inval_inode(fs->se, mine[i].ino,
 							 (off_t)mine[i].off,
 							 (off_t)mine[i].len);
+		}
 		pthread_mutex_lock(&fs->bg_lock);
 	}
 	pthread_mutex_unlock(&fs->bg_lock);

@@ -234,6 +234,10 @@ void qvl_bg_fini(struct qvl_fs *fs);
 int qvl_bg_start(struct qvl_fs *fs);
 void qvl_bg_stop(struct qvl_fs *fs);
 void qvl_bg_inval(struct qvl_fs *fs, uint64_t ino, uint64_t off, uint64_t len);
+/* qvl_bg_inval_entry() - queue the drop of the kernel's entry @name in
+ * directory @parent (a name made behind its back, which it may have
+ * cached as absent); callable under fs->lock. */
+void qvl_bg_inval_entry(struct qvl_fs *fs, uint64_t parent, const char *name);
 
 /* persist.c: the catalog side of every change; under fs->lock unless said */
 void qvl_persist_mark(struct qvl_fs *fs, struct qvl_inode *in);

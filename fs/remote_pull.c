@@ -216,6 +216,15 @@ int qvl_remote_pull(struct qvl_fs *fs, fuse_req_t req, fuse_ino_t ino,
 		err = ENOTEMPTY;
 	else
 		err = make_tree(fs, req, top, m, name);
+	/* The kernel may hold "no such name" for what is there now (a
+	 * lookup before the pull): those go, and DIR's cached size and
+	 * times with them.  Queued: the kernel holds DIR's lock until this
+	 * setxattr is answered. */
+	for (uint64_t i = 0; top && i < m->n; i++)
+		if (!strchr(m->e[i].path, '/'))
+			qvl_bg_inval_entry(fs, ino, m->e[i].path);
+	if (top)
+		qvl_bg_inval(fs, ino, (uint64_t)-1, 0);
 	pthread_mutex_unlock(&fs->lock);
 	if (!err)
 		fprintf(stderr, "qvlmemfs: pulled %s: %llu entries\n", name,

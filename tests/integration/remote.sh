@@ -79,6 +79,10 @@ grep -q " 0 frames" <<<"$out" || fail "a second push sent frames: $out"
 
 mount2
 B=$MNT2/pulled
+# A name looked up before the pull is cached as absent by the kernel: the
+# pull must drop that.
+mkdir "$B"
+stat "$B/layers" >/dev/null 2>&1 && fail "layers exists before the pull"
 t0=$(date +%s.%N)
 out=$("$CTL" pull snap1 "$B" 2>&1) || fail "pull: $out"
 t1=$(date +%s.%N)
