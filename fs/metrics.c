@@ -236,6 +236,35 @@ static void render_errors(FILE *f, struct qvl_fs *fs,
 	       s->enospc);
 }
 
+/* The remote tier, when the mount has one. */
+static void render_remote(FILE *f, struct qvl_fs *fs,
+			  const struct qvl_stats_snap *s)
+{
+	struct qvl_remote_stats r;
+	if (!fs->remote)
+		return;
+	qvl_remote_get_stats(fs->remote, &r);
+	single(f, "remote_up", "gauge",
+	       "1 when the last call to the remote tier reached it", r.up);
+	single(f, "remote_nodes", "gauge",
+	       "Redis masters known (1: a single server)", r.nodes);
+	single(f, "remote_fetched_total", "counter",
+	       "Frames fetched from the remote tier", s->tm.remote_fetched);
+	single(f, "remote_fetched_bytes_total", "counter",
+	       "Frame bytes fetched from the remote tier", s->tm.remote_bytes);
+	single(f, "remote_failed_total", "counter",
+	       "Frame fetches that failed (absent, unreachable, wrong bytes)",
+	       s->tm.remote_failed);
+	single(f, "remote_missing_total", "counter",
+	       "Frames asked for that Redis did not have", r.missing);
+	single(f, "remote_timeouts_total", "counter",
+	       "Calls to Redis that got no reply in time", r.timeouts);
+	single(f, "remote_reconnects_total", "counter",
+	       "Connections to Redis made after the first", r.reconnects);
+	single(f, "remote_only_bytes", "gauge",
+	       "Frame bytes of files only in the remote tier", s->remote_used);
+}
+
 static void render_namespace(FILE *f, const struct qvl_stats_snap *s)
 {
 	family(f, "nodes", "gauge", "Names by type");
@@ -360,6 +389,7 @@ char *qvl_metrics_render(struct qvl_fs *fs, size_t *len)
 	render_tiers(f, fs, &s);
 	render_tiering(f, fs, &s);
 	render_errors(f, fs, &s);
+	render_remote(f, fs, &s);
 	render_namespace(f, &s);
 	render_pool(f, &s);
 	family(f, "ops_total", "counter", "FUSE requests by operation");

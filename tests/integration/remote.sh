@@ -101,6 +101,10 @@ cmp -s "$QVL_TMP/y" "$B/layers/y.bin" || fail "y read through the pull differs"
 cmp -s "$A/holes.bin" "$B/holes.bin" || fail "holes read through the pull differ"
 fetched=$("$QVL_PYTHON" -c "import json; print(json.load(open('$MNT2/.qvl/stats.json'))['remote']['fetched'])")
 [ "$fetched" -ge 10 ] || fail "remote fetched $fetched frames, want >= 10"
+grep -q "^qvlmemfs_remote_fetched_total [1-9]" "$MNT2/.qvl/metrics" ||
+	fail "no remote fetches in .qvl/metrics"
+"$QVL_PYTHON" tests/integration/helpers/promparse.py "$MNT2/.qvl/metrics" >/dev/null ||
+	fail ".qvl/metrics with a remote tier does not parse"
 case $(gx user.qvl.tier "$B/layers/y.bin") in
 ram*) ;; *) fail "tier after a read: $(gx user.qvl.tier "$B/layers/y.bin")" ;;
 esac
