@@ -17,6 +17,7 @@
 
 #include "qvlctl_checksum.h"
 #include "qvlctl_ls.h"
+#include "qvlctl_util.h"
 #include "qvlctl_model.h"
 #include "qvlctl_remote.h"
 #include "qvlmem.h"
@@ -85,25 +86,6 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* "12.0 MiB"; bytes below 1 KiB as "512 B". */
-static const char *human(uint64_t v, char *buf, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double d = (double)v;
-	int u = 0;
-
-	if (v < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", v);
-		return buf;
-	}
-	while (d >= 1024 && u < 6) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", d, unit[u]);
-	return buf;
-}
-
 /* ---- info ---- */
 
 /* An attribute value for people: text as is, anything else in hex. */
@@ -125,42 +107,12 @@ static void print_value(const char *v, size_t n)
 		printf("%02x", (unsigned char)v[i]);
 }
 
-/*
- * getxattr of @name (listxattr when @name is NULL) into a malloc'd,
- * NUL-terminated buffer; returns the length or -errno.
- */
-static ssize_t get_attr(const char *path, const char *name, char **out)
-{
-	for (int tries = 0; tries < 4; tries++) {
-		ssize_t n = name ? getxattr(path, name, NULL, 0)
-				 : listxattr(path, NULL, 0);
-		char *buf;
-
-		if (n < 0)
-			return -errno;
-		buf = malloc((size_t)n + 1);
-		if (!buf)
-			return -ENOMEM;
-		n = name ? getxattr(path, name, buf, (size_t)n)
-			 : listxattr(path, buf, (size_t)n);
-		if (n >= 0) {
-			buf[n] = '\0';
-			*out = buf;
-			return n;
-		}
-		free(buf);
-		if (errno != ERANGE) /* ERANGE: it grew in between; again */
-			return -errno;
-	}
-	return -ERANGE;
-}
-
 /* Print dtype and shape and whether they agree with the size. */
 static void info_tensor(const char *path, uint64_t size)
 {
 	char *dt_s = NULL, *sh_s = NULL;
-	ssize_t dn = get_attr(path, QVL_XATTR_DTYPE, &dt_s);
-	ssize_t sn = get_attr(path, QVL_XATTR_SHAPE, &sh_s);
+	ssize_t dn = qvlctl_xattr_get(path, QVL_XATTR_DTYPE, &dt_s, 0);
+	ssize_t sn = qvlctl_xattr_get(path, QVL_XATTR_SHAPE, &sh_s, 0);
 	enum qvl_dtype dt = QVL_DTYPE_NONE;
 	uint64_t dims[QVL_MAX_DIMS], bytes, n = 1;
 	int nd = -EINVAL;
@@ -222,7 +174,7 @@ static const char *const qvl_names[] = {
 static void print_attr(const char *path, const char *name, const char *note)
 {
 	char *v = NULL;
-	ssize_t vn = get_attr(path, name, &v);
+	ssize_t vn = qvlctl_xattr_get(path, name, &v, 0);
 	if (vn == -ENODATA && note == NULL) {
 		free(v);
 		return; /* a hint that does not apply here (no shape yet) */
@@ -250,11 +202,11 @@ static int info_one(const char *path)
 	printf("  type        %s\n", S_ISREG(st.st_mode) ? "file" :
 	       S_ISDIR(st.st_mode) ? "directory" : "other");
 	printf("  size        %" PRIu64 " (%s)\n", (uint64_t)st.st_size,
-	       human((uint64_t)st.st_size, sz, sizeof(sz)));
+	       qvlctl_human((uint64_t)st.st_size, sz, sizeof(sz)));
 	if (S_ISREG(st.st_mode))
 		info_tensor(path, (uint64_t)st.st_size);
 
-	len = get_attr(path, NULL, &names);
+	len = qvlctl_xattr_get(path, NULL, &names, 0);
 	if (len < 0) {
 		printf("  attributes  (%s)\n", qvlmem_strerror((int)len));
 		return len == -ENOTSUP ? 0 : 1;
@@ -330,14 +282,14 @@ static int cmd_stat(int argc, char **argv)
 		printf("%-6s %-8s %12s %12s %7s %8" PRIu64 "\n",
 		       qvlmem_tier_name((enum qvlmem_tier)t),
 		       ts->present ? "yes" : "no",
-		       human(ts->budget, b1, sizeof(b1)),
-		       human(ts->used, b2, sizeof(b2)), pct, ts->files);
+		       qvlctl_human(ts->budget, b1, sizeof(b1)),
+		       qvlctl_human(ts->used, b2, sizeof(b2)), pct, ts->files);
 	}
 	printf("\nfiles %" PRIu64 "  dirs %" PRIu64 "  bytes %s", s.files,
-	       s.dirs, human(s.bytes, b3, sizeof(b3)));
+	       s.dirs, qvlctl_human(s.bytes, b3, sizeof(b3)));
 	if (s.version[0])
 		printf("  (qvlmemfs %s, chunk %s)", s.version,
-		       human(s.chunk_size, b1, sizeof(b1)));
+		       qvlctl_human(s.chunk_size, b1, sizeof(b1)));
 	putchar('\n');
 	return 0;
 }

@@ -34,6 +34,7 @@
 #include "qvl_manifest.h"
 #include "qvlctl_model.h"
 #include "qvlctl_remote.h"
+#include "qvlctl_util.h"
 
 #define CHUNK_MIN ((size_t)64 << 10)
 #define CHUNK_MAX ((size_t)64 << 20)
@@ -262,34 +263,6 @@ static int walk(struct push *p, const char *rel)
 
 /* ---- xattrs ---- */
 
-/* lgetxattr of @name (llistxattr when NULL) into a malloc'd buffer; the
- * length or -errno. */
-static ssize_t xattr_get(const char *path, const char *name, char **out)
-{
-	for (int tries = 0; tries < 4; tries++) {
-		ssize_t n = name ? lgetxattr(path, name, NULL, 0)
-				 : llistxattr(path, NULL, 0);
-		char *buf;
-
-		if (n < 0)
-			return -errno;
-		buf = malloc((size_t)n + 1);
-		if (!buf)
-			return -ENOMEM;
-		n = name ? lgetxattr(path, name, buf, (size_t)n)
-			 : llistxattr(path, buf, (size_t)n);
-		if (n >= 0) {
-			buf[n] = '\0';
-			*out = buf;
-			return n;
-		}
-		free(buf);
-		if (errno != ERANGE) /* it grew in between: again */
-			return -errno;
-	}
-	return -ERANGE;
-}
-
 /* What the store computes, not what a user set: a pull cannot set it. */
 static bool computed(const char *name)
 {
@@ -317,7 +290,7 @@ static int push_xattrs(const char *path, struct qvl_man_entry *e,
 		       enum qvl_dtype *dt, enum qvl_codec_policy *pol)
 {
 	char *list = NULL, **names = NULL;
-	ssize_t len = xattr_get(path, NULL, &list);
+	ssize_t len = qvlctl_xattr_get(path, NULL, &list, 1);
 	size_t n = 0, k = 0;
 	int rc = 0;
 
@@ -340,7 +313,7 @@ static int push_xattrs(const char *path, struct qvl_man_entry *e,
 	qsort(names, k, sizeof(*names), by_strcmp);
 	for (size_t i = 0; !rc && i < k; i++) {
 		char *v = NULL;
-		ssize_t vn = xattr_get(path, names[i], &v);
+		ssize_t vn = qvlctl_xattr_get(path, names[i], &v, 1);
 
 		if (vn == -ENODATA)
 			continue; /* removed since the list */

@@ -15,6 +15,7 @@
 
 #include "qvl_abi.h"
 #include "qvlctl_remote.h"
+#include "qvlctl_util.h"
 #include "qvlmem.h"
 
 #define STATS_MAX_BYTES (4u << 20)
@@ -35,24 +36,6 @@ bool qvlctl_snap_name_ok(const char *name)
 			return false;
 	}
 	return true;
-}
-
-const char *qvlctl_human(uint64_t v, char *buf, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double d = (double)v;
-	int u = 0;
-
-	if (v < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", v);
-		return buf;
-	}
-	while (d >= 1024 && u < 6) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", d, unit[u]);
-	return buf;
 }
 
 /* ---- the mount a path is in ---- */

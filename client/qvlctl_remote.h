@@ -65,7 +65,5 @@ int qvlctl_remote_connect(const char *cmd, const char *url, const char *auth,
 void qvlctl_remote_perror(const char *cmd, struct qvl_remote *r,
 			  const char *what, int rc);
 
-/* qvlctl_human() - "1.5 GiB", "512 B". */
-const char *qvlctl_human(uint64_t v, char *buf, size_t len);
 
 #endif /* QVLCTL_REMOTE_H */

@@ -26,6 +26,7 @@
  * the first time after it created the WAL file.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -220,4 +221,43 @@ int qvl_catalog_set_meta(struct qvl_catalog *cat, const char *key,
 	if (rc != SQLITE_OK)
 		return qvl_cat_errno(rc);
 	return qvl_cat_exec(cat, QVL_ST_SET_META);
+}
+
+int qvl_cat_side_open(struct qvl_catalog *cat, const char *schema,
+		      const char *put_sql, const char *del_sql,
+		      sqlite3_stmt **put, sqlite3_stmt **del)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+		 QVL_CATALOG_FORMAT);
+	*put = *del = NULL;
+	if (sqlite3_exec(cat->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(cat->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_prepare_v3(cat->db, put_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       put, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(cat->db, del_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       del, NULL) != SQLITE_OK) {
+		sqlite3_finalize(*put);
+		sqlite3_finalize(*del);
+		*put = *del = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+int qvl_cat_range_del(sqlite3_stmt *st, uint64_t ino, uint64_t first,
+		      uint64_t last)
+{
+	if (!st || first > INT64_MAX)
+		return 0;
+	if (last > INT64_MAX)
+		last = INT64_MAX;
+	if (sqlite3_bind_int64(st, 1, (int64_t)ino) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (int64_t)first) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (int64_t)last) != SQLITE_OK)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
 }

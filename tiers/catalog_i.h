@@ -71,6 +71,17 @@ void qvl_cat_inline_open(struct qvl_catalog *cat);
 int qvl_cat_inline_del(struct qvl_catalog *cat, uint64_t ino, uint64_t first,
 		       uint64_t last);
 
+/* catalog.c: a table beside the main ones (inline frames, remote keys):
+ * create it if missing, mark the catalog QVL_CATALOG_FORMAT, prepare its
+ * put and range-delete statements (both NULL on failure: the catalog
+ * works without the table).  qvl_cat_range_del() runs such a delete
+ * (?1 ino, ?2..?3 chunk indices) in the open transaction; 0 without one. */
+int qvl_cat_side_open(struct qvl_catalog *cat, const char *schema,
+		      const char *put_sql, const char *del_sql,
+		      sqlite3_stmt **put, sqlite3_stmt **del);
+int qvl_cat_range_del(sqlite3_stmt *st, uint64_t ino, uint64_t first,
+		      uint64_t last);
+
 /* catalog_remote.c: make the remote_chunks table if it is missing (format
  * 3 from then on); record chunk (@ino, @idx)'s key; drop the rows of
  * chunks @first..@last (all in the open transaction). */

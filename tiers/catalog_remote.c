@@ -15,7 +15,6 @@
  * writable gains it (and the version), an older daemon refuses the store.
  */
 #include <errno.h>
-#include <stdio.h>
 
 #include "catalog_i.h"
 
@@ -26,41 +25,18 @@ static const char remote_schema[] =
 
 void qvl_cat_remote_open(struct qvl_catalog *cat)
 {
-	char sql[64];
-	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
-		 QVL_CATALOG_FORMAT);
-	if (sqlite3_exec(cat->db, remote_schema, NULL, NULL, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_exec(cat->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return;
-	if (sqlite3_prepare_v3(cat->db, "INSERT OR REPLACE INTO remote_chunks"
-				" VALUES(?1, ?2, ?3)", -1,
-			       SQLITE_PREPARE_PERSISTENT, &cat->remote_put,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(cat->db, "DELETE FROM remote_chunks WHERE"
-				" ino = ?1 AND idx >= ?2 AND idx <= ?3", -1,
-			       SQLITE_PREPARE_PERSISTENT, &cat->remote_del,
-			       NULL) != SQLITE_OK) {
-		sqlite3_finalize(cat->remote_put);
-		cat->remote_put = NULL;
-	}
+	qvl_cat_side_open(cat, remote_schema,
+			  "INSERT OR REPLACE INTO remote_chunks"
+			  " VALUES(?1, ?2, ?3)",
+			  "DELETE FROM remote_chunks WHERE"
+			  " ino = ?1 AND idx >= ?2 AND idx <= ?3",
+			  &cat->remote_put, &cat->remote_del);
 }
 
 int qvl_cat_remote_del(struct qvl_catalog *cat, uint64_t ino, uint64_t first,
 		       uint64_t last)
 {
-	sqlite3_stmt *st = cat->remote_del;
-	if (!cat->remote_put || !st || first > INT64_MAX)
-		return 0;
-	if (last > INT64_MAX)
-		last = INT64_MAX;
-	if (sqlite3_bind_int64(st, 1, (int64_t)ino) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, (int64_t)first) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, (int64_t)last) != SQLITE_OK)
-		return -EIO;
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+	return qvl_cat_range_del(cat->remote_del, ino, first, last);
 }
 
 int qvl_cat_remote_put(struct qvl_catalog *cat, uint64_t ino, uint64_t idx,
