@@ -139,15 +139,18 @@ static int fill_entry(struct qvl_fs *fs, struct qvl_inode *in,
 	return 0;
 }
 
+/* The snapshot's permission bits, without set-user/group-ID: a snapshot
+ * is data from elsewhere, and a setuid file owned by whoever pulled it
+ * (root, say) is not something it may hand out. */
 static mode_t mode_of(const struct qvl_man_entry *e)
 {
 	switch (e->type) {
 	case QVL_MAN_DIR:
-		return S_IFDIR | (e->mode & 07777);
+		return S_IFDIR | (e->mode & 01777);
 	case QVL_MAN_LINK:
 		return S_IFLNK | 0777;
 	default:
-		return S_IFREG | (e->mode & 07777);
+		return S_IFREG | (e->mode & 0777);
 	}
 }
 

@@ -70,6 +70,7 @@ ln -s layers/x.bin "$A/link"
 setfattr -n user.qvl.dtype -v bf16 "$A/layers/x.bin"
 setfattr -n user.qvl.shape -v 1280,2048 "$A/layers/x.bin"
 setfattr -n user.note -v hello "$A/layers/y.bin"
+chmod 4755 "$A/layers/y.bin" # setuid: not carried over by a pull
 
 out=$("$CTL" push -q "$A" snap1 2>&1) || fail "push: $out"
 # x: 5 chunks, dup: the same 5, y: 4, holes: 1 (two holes left out).
@@ -93,6 +94,7 @@ eq "$(gx user.qvl.shape "$B/layers/x.bin")" 1280,2048 "shape pulled"
 eq "$(gx user.note "$B/layers/y.bin")" hello "user xattr pulled"
 eq "$(readlink "$B/link")" layers/x.bin "symlink pulled"
 eq "$(stat -c %s "$B/holes.bin")" $((2 << 20 | 1)) "size pulled"
+eq "$(stat -c %a "$B/layers/y.bin")" 755 "mode pulled, setuid left out"
 gx user.qvl.stored "$B/layers/y.bin" | grep -q ",remote:" ||
 	fail "stored has no remote part"
 cmp -s "$QVL_TMP/x" "$B/layers/x.bin" || fail "x read through the pull differs"
