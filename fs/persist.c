@@ -500,15 +500,16 @@ static int load_chunk(void *arg, const struct qvl_cat_chunk *c)
 }
 
 /* The key of a chunk pulled from a snapshot (its row has the remote
- * slot).  A key without such a chunk is left: the row it belongs to was
- * dropped above, and the next change of the chunk drops it too. */
+ * slot, or a cached copy's).  A key without such a chunk is left: the row
+ * it belongs to was dropped above, and the next change of the chunk
+ * drops it too. */
 static int load_key(void *arg, uint64_t ino, uint64_t idx,
-		    const struct qvl_rkey *key)
+		    const struct qvl_rkey *key, uint32_t rlen)
 {
 	struct qvl_fs *fs = arg;
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
 	if (in && in->blob)
-		qvl_blob_attach_key(in->blob, idx, key);
+		qvl_blob_attach_key(in->blob, idx, key, rlen);
 	return 0;
 }
 

@@ -246,6 +246,7 @@ void qvl_tm_ahead_land(struct qvl_tm *tm, struct qvl_ahead *ah)
 		c->ra = ah->own ? 0 : ah->next_file ? RA_NEXT : RA_FILE;
 		if (ah->z[k])
 			qvl_tm_z_attach(tm, c, ah->z[k]);
+		qvl_tm_remote_landed(tm, c);
 		tm->st.fetched++;
 		tm->st.frame_bytes_read += ah->len[k];
 		tm->st.raw_bytes_read += ah->chunk;

@@ -850,6 +850,8 @@ int qvl_blob_attach_frame(struct qvl_blob *b, uint64_t idx, uint32_t slot,
 	/* A remote frame's key comes next (qvl_blob_attach_key); until then
 	 * it names no frame, and a read of it fails as for a bad one. */
 	memset(&c->rk, 0, sizeof(c->rk));
+	c->rlen = len;
+	c->rbacked = slot == QVL_CAT_SLOT_REMOTE;
 	qvl_chunk_changed(c);
 	c->wepoch = 0; /* committed before this mount (epochs start at 1) */
 	c->cslot_before = -1;
@@ -857,12 +859,16 @@ int qvl_blob_attach_frame(struct qvl_blob *b, uint64_t idx, uint32_t slot,
 }
 
 int qvl_blob_attach_key(struct qvl_blob *b, uint64_t idx,
-			const struct qvl_rkey *key)
+			const struct qvl_rkey *key, uint32_t rlen)
 {
 	struct qvl_chunk *c = idx < b->nmap ? b->map[idx] : NULL;
-	if (!c || !qvl_chunk_remote(c))
+	if (!c || !c->disk_len)
 		return -ENOENT;
 	c->rk = *key;
+	c->rlen = qvl_chunk_remote(c) ? c->disk_len : rlen;
+	c->rbacked = 1;
+	if (b->tm) /* a copy in the store: one the store may drop */
+		qvl_tm_remote_cached(b->tm, c);
 	qvl_chunk_changed(c);
 	return 0;
 }
@@ -875,14 +881,14 @@ int qvl_blob_attach_remote(struct qvl_blob *b, uint64_t idx, uint32_t len,
 		return rc;
 	if (b->tm && b->tm->cfg.cat) {
 		struct qvl_cat_chunk row = { b->ino, idx, QVL_CAT_SLOT_REMOTE,
-					     len, key };
+					     len, key, len };
 		rc = qvl_catalog_put_chunk(b->tm->cfg.cat, &row);
 		if (rc) {
 			chunk_drop(b, idx);
 			return rc;
 		}
 	}
-	return qvl_blob_attach_key(b, idx, key);
+	return qvl_blob_attach_key(b, idx, key, len);
 }
 
 /* Dirty resident chunks of this blob, written in batches. */

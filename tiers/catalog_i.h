@@ -85,10 +85,10 @@ int qvl_cat_range_del(sqlite3_stmt *st, uint64_t ino, uint64_t first,
 /* catalog_remote.c: make the remote_chunks table if it is missing (format
  * 3 from then on); record chunk (@ino, @idx)'s key; drop the rows of
  * chunks @first..@last (all in the open transaction). */
-#define QVL_CAT_RKEY_LEN 17
+#define QVL_CAT_RKEY_LEN 21 /* hash 16, codec 1, remote length 4 (LE) */
 void qvl_cat_remote_open(struct qvl_catalog *cat);
 int qvl_cat_remote_put(struct qvl_catalog *cat, uint64_t ino, uint64_t idx,
-		       const struct qvl_rkey *key);
+		       const struct qvl_rkey *key, uint32_t rlen);
 int qvl_cat_remote_del(struct qvl_catalog *cat, uint64_t ino, uint64_t first,
 		       uint64_t last);
 

@@ -5,10 +5,12 @@
  * A chunk pulled from a snapshot has its row in `chunks` with slot
  * QVL_CAT_SLOT_REMOTE (its frame is in Redis, not in the store) and a row
  * here with the frame's key (struct qvl_rkey: 16 bytes of hash, 1 of
- * codec).  The two change in the same transaction: a chunk written
- * locally gets a slot 0/1 row and loses its row here (copy-on-write: the
- * snapshot's frame is never changed), a chunk deleted or cut off loses
- * both.
+ * codec) and its length in Redis.  Once read, a copy of the frame may go
+ * to the store (slot 0/1) and the row here stays: the store may drop
+ * that copy again.  The two change in the same transaction: a chunk
+ * written locally gets a slot 0/1 row and loses its row here
+ * (copy-on-write: the snapshot's frame is never changed), a chunk deleted
+ * or cut off loses both.
  *
  * A daemon that did not know slot 2 would look for the frame in the store
  * and fail, so the table comes with format 3: an older catalog opened
@@ -40,7 +42,7 @@ int qvl_cat_remote_del(struct qvl_catalog *cat, uint64_t ino, uint64_t first,
 }
 
 int qvl_cat_remote_put(struct qvl_catalog *cat, uint64_t ino, uint64_t idx,
-		       const struct qvl_rkey *key)
+		       const struct qvl_rkey *key, uint32_t rlen)
 {
 	sqlite3_stmt *st = cat->remote_put;
 	uint8_t k[QVL_CAT_RKEY_LEN];
@@ -50,6 +52,8 @@ int qvl_cat_remote_put(struct qvl_catalog *cat, uint64_t ino, uint64_t idx,
 		return -EINVAL;
 	memcpy(k, key->hash, 16);
 	k[16] = key->codec;
+	for (int i = 0; i < 4; i++)
+		k[17 + i] = (uint8_t)(rlen >> (8 * i));
 	if (sqlite3_bind_int64(st, 1, (int64_t)ino) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (int64_t)idx) != SQLITE_OK ||
 	    sqlite3_bind_blob(st, 3, k, sizeof(k), SQLITE_TRANSIENT) !=
@@ -67,7 +71,8 @@ int qvl_catalog_has_remote(const struct qvl_catalog *cat)
 
 int qvl_catalog_load_remote(struct qvl_catalog *cat,
 			    int (*fn)(void *arg, uint64_t ino, uint64_t idx,
-				      const struct qvl_rkey *key),
+				      const struct qvl_rkey *key,
+				      uint32_t rlen),
 			    void *arg)
 {
 	sqlite3_stmt *st;
@@ -89,7 +94,10 @@ int qvl_catalog_load_remote(struct qvl_catalog *cat,
 			continue;
 		memcpy(key.hash, k, 16);
 		key.codec = k[16];
-		ret = fn(arg, (uint64_t)ino, (uint64_t)idx, &key);
+		uint32_t rlen = 0;
+		for (int i = 0; i < 4; i++)
+			rlen |= (uint32_t)k[17 + i] << (8 * i);
+		ret = fn(arg, (uint64_t)ino, (uint64_t)idx, &key, rlen);
 		if (ret)
 			break;
 	}

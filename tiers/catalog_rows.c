@@ -178,9 +178,14 @@ int qvl_catalog_put_chunk(struct qvl_catalog *cat,
 	/* The frame on the store is the chunk's newest now. */
 	if (!rc)
 		rc = qvl_cat_inline_del(cat, c->ino, c->idx, c->idx);
-	/* Its key goes with a remote frame; a local one replaces it. */
-	if (!rc && c->slot == QVL_CAT_SLOT_REMOTE)
-		rc = qvl_cat_remote_put(cat, c->ino, c->idx, c->rkey);
+	/* Its key goes with a remote frame or a cached copy of one; a local
+	 * frame of other bytes replaces it. */
+	if (!rc && c->rkey)
+		rc = qvl_cat_remote_put(cat, c->ino, c->idx, c->rkey,
+					c->slot == QVL_CAT_SLOT_REMOTE ? c->len
+								       : c->rlen);
+	else if (!rc && c->slot == QVL_CAT_SLOT_REMOTE)
+		rc = -EINVAL; /* a remote frame without a key */
 	else if (!rc)
 		rc = qvl_cat_remote_del(cat, c->ino, c->idx, c->idx);
 	return rc;

@@ -68,6 +68,7 @@ struct mover_batch {
 	uint32_t gen[TM_BATCH];
 	enum qvl_dtype dtype[TM_BATCH];
 	enum qvl_codec_policy codec[TM_BATCH];
+	uint8_t precoded[TM_BATCH]; /* r[k] holds the frame already */
 	struct qvl_nvme_req r[TM_BATCH];
 };
 
@@ -167,7 +168,7 @@ static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 	while (look-- > keep && tm->ndlist > keep && mb->n < TM_BATCH) {
 		struct qvl_chunk *c = tm->dfirst;
 		dlist_del(tm, c);
-		if (!qvl_tm_to_write(c))
+		if (!qvl_tm_mover_wants(c))
 			continue; /* written or dropped since: off the list */
 		if (!movable(tm, c)) {
 			dlist_add(tm, c);
@@ -188,6 +189,13 @@ static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 			.slot = qvl_tm_target_slot(tm, c, &cs),
 			.buf = (char *)tm->bounce + (size_t)k * tm->slot_size,
 		}; /* where qvl_tm_encode() puts frame k */
+		/* A copy of a remote frame still in RAM: those very bytes,
+		 * no coding (remote_cache.c). */
+		mb->precoded[k] = !c->dirty && c->z;
+		if (mb->precoded[k]) {
+			qvl_zram_gather(c->z, tm->zpiece, mb->r[k].buf);
+			mb->r[k].len = c->z->len;
+		}
 	}
 	return mb->n;
 }
@@ -198,6 +206,10 @@ static void code_job(void *arg, unsigned i, unsigned w)
 {
 	struct mover_batch *mb = arg;
 	size_t len;
+	if (mb->precoded[i]) {
+		mb->r[i].result = 0;
+		return;
+	}
 	mb->r[i].result = qvl_tm_encode(mb->tm, w, mb->ram[i], mb->chunk,
 					mb->dtype[i], mb->codec[i], i, &len);
 	mb->r[i].len = (uint32_t)len;
@@ -233,7 +245,7 @@ static unsigned land(struct qvl_tm *tm, struct mover_batch *mb)
 		qvl_tm_unpin(tm, c, mb->ram[k]);
 		int keep = !c->orphan && !mb->r[k].result &&
 			   c->gen == mb->gen[k] && c->ram == mb->ram[k] &&
-			   qvl_tm_to_write(c) &&
+			   qvl_tm_mover_wants(c) &&
 			   qvl_tm_target_slot(tm, c, &cs) == mb->r[k].slot;
 		int e = keep ? qvl_tm_record_frame(tm, c, &mb->r[k], cs) : 0;
 		if (keep && !e) {
@@ -243,7 +255,7 @@ static unsigned land(struct qvl_tm *tm, struct mover_batch *mb)
 			failed += e || mb->r[k].result;
 			if (mb->r[k].result)
 				tm->st.write_errors++;
-			if (!c->orphan && !c->dlisted && qvl_tm_to_write(c))
+			if (!c->orphan && !c->dlisted && qvl_tm_mover_wants(c))
 				dlist_add(tm, c); /* still dirty: later */
 		}
 		if (c->orphan && !c->busy) /* a readahead's landing frees it */

@@ -56,7 +56,12 @@ struct qvl_cat_chunk {
 	uint32_t slot;  /* which of the chunk's two slots holds the frame,
 			 * or QVL_CAT_SLOT_REMOTE */
 	uint32_t len;   /* frame length in bytes */
-	const struct qvl_rkey *rkey; /* QVL_CAT_SLOT_REMOTE: the frame's key */
+	/* The frame of the same bytes in the remote tier, or NULL: with
+	 * slot QVL_CAT_SLOT_REMOTE the only one; with slot 0/1 the store
+	 * holds a copy (a cache the store may drop again).  @rlen: its
+	 * length in the remote tier. */
+	const struct qvl_rkey *rkey;
+	uint32_t rlen;
 };
 
 /* Called by qvl_catalog_load() for every row, in this order: all inodes,
@@ -154,14 +159,15 @@ int qvl_catalog_load_inline(struct qvl_catalog *cat,
 
 /*
  * The remote tier's keys (catalog_remote.c): qvl_catalog_load_remote()
- * calls @fn for the key of every chunk whose row has slot
- * QVL_CAT_SLOT_REMOTE (qvl_catalog_put_chunk() with @rkey records it); a
+ * calls @fn for the key and remote frame length of every chunk whose row
+ * was put with @rkey (slot QVL_CAT_SLOT_REMOTE, or a cached copy); a
  * non-zero return stops it and is returned.
  */
 int qvl_catalog_has_remote(const struct qvl_catalog *cat);
 int qvl_catalog_load_remote(struct qvl_catalog *cat,
 			    int (*fn)(void *arg, uint64_t ino, uint64_t idx,
-				      const struct qvl_rkey *key),
+				      const struct qvl_rkey *key,
+				      uint32_t rlen),
 			    void *arg);
 
 /* qvl_catalog_record() - open catalogs from now on through a VFS that logs

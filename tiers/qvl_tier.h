@@ -375,6 +375,8 @@ struct qvl_tm_stats {
 	/* The remote tier: frames fetched, their bytes; frames that failed
 	 * (absent, unreachable, or not what their key says). */
 	uint64_t remote_fetched, remote_bytes, remote_failed;
+	/* Copies of remote frames the store dropped when it filled. */
+	uint64_t remote_dropped;
 };
 
 /*
@@ -473,7 +475,9 @@ int qvl_blob_attach_frame(struct qvl_blob *blob, uint64_t idx, uint32_t slot,
 
 /*
  * The remote tier.  qvl_blob_attach_key() - at mount: the key of chunk
- * @idx, attached with slot QVL_CAT_SLOT_REMOTE (-ENOENT if it was not).
+ * @idx (attached with slot QVL_CAT_SLOT_REMOTE, or a copy of that frame
+ * in the store) and the frame's length in the remote tier (-ENOENT if the
+ * chunk has no frame).
  * qvl_blob_attach_remote() - a pull: chunk @idx's bytes are the frame of
  * @len bytes under @key, recorded in the catalog (open transaction).  The
  * chunk reads by fetching that frame (checked against the key's hash); a
@@ -481,7 +485,7 @@ int qvl_blob_attach_frame(struct qvl_blob *blob, uint64_t idx, uint32_t slot,
  * -EINVAL, -EFBIG, -ENOMEM, or the catalog's error.
  */
 int qvl_blob_attach_key(struct qvl_blob *blob, uint64_t idx,
-			const struct qvl_rkey *key);
+			const struct qvl_rkey *key, uint32_t rlen);
 int qvl_blob_attach_remote(struct qvl_blob *blob, uint64_t idx, uint32_t len,
 			   const struct qvl_rkey *key);
 /* qvl_blob_remote_bytes() - frame bytes of this blob in the remote tier

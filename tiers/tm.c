@@ -389,6 +389,7 @@ static int fetch_locked(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 			tm->st.frame_bytes_read += r[i].len;
 			tm->st.raw_bytes_read += fb.out[i];
 			qvl_tm_z_keep(tm, c, r[i].buf, r[i].len);
+			qvl_tm_remote_landed(tm, c);
 		}
 	}
 	return first_err;
@@ -549,8 +550,11 @@ int qvl_tm_record_frame(struct qvl_tm *tm, struct qvl_chunk *c,
 {
 	struct qvl_blob *b = c->blob;
 	if (tm->cfg.cat) {
+		/* A copy of the remote frame's bytes keeps the key: the
+		 * store may drop the copy again (remote_cache.c). */
 		struct qvl_cat_chunk row = { b->ino, c->idx, r->slot, r->len,
-					     NULL };
+					     c->rbacked ? &c->rk : NULL,
+					     c->rlen };
 		int e = qvl_catalog_put_chunk(tm->cfg.cat, &row);
 		if (e) /* the frame is there but unrecorded: stay dirty */
 			return e;
@@ -565,6 +569,7 @@ int qvl_tm_record_frame(struct qvl_tm *tm, struct qvl_chunk *c,
 	qvl_chunk_changed(c);
 	c->dirty = 0;
 	c->inlined = 0; /* put_chunk dropped its inline row */
+	qvl_tm_remote_cached(tm, c);
 	tm->st.frames_written++;
 	tm->st.frame_bytes_written += r->len;
 	return 0;
@@ -681,6 +686,7 @@ int qvl_tm_flush(struct qvl_tm *tm, uint64_t max, uint64_t *left)
 
 int qvl_tm_commit(struct qvl_tm *tm, int durable)
 {
+	qvl_tm_remote_relieve(tm); /* a nearly full store: copies leave */
 	if (tm->cfg.cat) {
 		int rc = qvl_catalog_commit(tm->cfg.cat, durable);
 		if (rc)

@@ -45,7 +45,15 @@ struct qvl_chunk {
 	uint32_t disk_len;  /* latest frame's length on disk, 0 = none */
 	uint8_t disk_slot;  /* the slot holding that frame, or
 			     * QVL_CAT_SLOT_REMOTE: it is in the remote tier */
-	struct qvl_rkey rk; /* QVL_CAT_SLOT_REMOTE: the frame's key */
+	/* The remote tier (remote_cache.c).  rk: the key of the frame with
+	 * these bytes in Redis, valid while rbacked (slot 2, or a copy of it
+	 * in the store; cleared by a change of the bytes); rlen: its length
+	 * there.  rcache: fetched from Redis, a copy for the store waits for
+	 * the mover.  On the list of copies the store may drop (rblisted). */
+	struct qvl_rkey rk;
+	uint32_t rlen;
+	uint8_t rbacked, rcache, rblisted;
+	struct qvl_chunk *rbprev, *rbnext;
 	int8_t cslot_before; /* committed slot when wepoch began, -1 none */
 	uint8_t dirty;      /* ram is newer than the disk frame */
 	/* ram is what the chunk's inline row in the catalog holds (an fsync
@@ -134,6 +142,10 @@ int qvl_tm_decode_checked(struct qvl_codec_ctx *ctx,
 			  size_t *out);
 
 struct qvl_tm;
+/* remote_cache.c: @c's bytes are no longer the remote frame's (a write):
+ * its key goes, and with it any claim the store's copy had. */
+void qvl_tm_remote_changed(struct qvl_chunk *c);
+
 /* mover.c: @c became dirty (the mover's list, oldest first); @c is being
  * freed (off the list). */
 void qvl_tm_mover_note(struct qvl_tm *tm, struct qvl_chunk *c);
@@ -146,6 +158,9 @@ static inline void qvl_chunk_dirtied(struct qvl_chunk *c)
 	c->dirty = 1;
 	c->inlined = 0;
 	c->gen++;
+	c->rcache = 0;
+	if (c->rbacked)
+		qvl_tm_remote_changed(c);
 	if (!c->dlisted && c->blob->tm)
 		qvl_tm_mover_note(c->blob->tm, c);
 }
@@ -240,6 +255,10 @@ struct qvl_tm {
 	uint8_t mover_drain; /* the flusher asked for everything dirty */
 	struct qvl_chunk *dfirst, *dlast; /* dirty, oldest first */
 	uint64_t ndlist;
+	/* Copies of remote frames in the store, oldest first: what leaves
+	 * first when the store fills (remote_cache.c). */
+	struct qvl_chunk *rbfirst, *rblast;
+	uint64_t nrb;
 	struct qvl_tm_stats st;
 };
 
@@ -359,6 +378,20 @@ void qvl_tm_ra_used(struct qvl_tm *tm, struct qvl_chunk *c);
 /* @fetched chunks came in: with no readahead wasted for a while (a window
  * of 0 never sees a hit), the window may grow again. */
 void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched);
+
+/* remote_cache.c.  qvl_tm_remote_landed(): @c's bytes just came from
+ * the remote tier: a copy for the store is due (the mover's list).
+ * qvl_tm_mover_wants(): the mover may take @c (dirty, or such a copy).
+ * qvl_tm_remote_cached(): @c's frame in the store is a copy of its
+ * remote one (after qvl_tm_record_frame()).  qvl_tm_remote_forget(): @c
+ * is being freed.  qvl_tm_remote_relieve(): before a commit, when the
+ * store is nearly full, copies of remote frames leave it (their rows go
+ * back to the remote slot; the space is free after the commit). */
+void qvl_tm_remote_landed(struct qvl_tm *tm, struct qvl_chunk *c);
+int qvl_tm_mover_wants(const struct qvl_chunk *c);
+void qvl_tm_remote_cached(struct qvl_tm *tm, struct qvl_chunk *c);
+void qvl_tm_remote_forget(struct qvl_tm *tm, struct qvl_chunk *c);
+void qvl_tm_remote_relieve(struct qvl_tm *tm);
 
 /* reply.c: drop a pin on @c's memory @ram (in the grave, or still @c's). */
 void qvl_tm_unpin(struct qvl_tm *tm, struct qvl_chunk *c, void *ram);

@@ -703,6 +703,7 @@ void qvl_tm_raw_miss(struct qvl_tm *tm, struct qvl_chunk *c)
 void qvl_tm_chunk_forget(struct qvl_tm *tm, struct qvl_chunk *c)
 {
 	qvl_tm_mover_forget(tm, c);
+	qvl_tm_remote_forget(tm, c);
 	if (c->z) {
 		z_free(tm, c);
 		c->z_gone = 0;

@@ -38,7 +38,7 @@ gx() { getfattr --absolute-names --only-values -n "$1" "$2"; }
 MNT2=$QVL_TMP/mnt2 STORE2=$QVL_TMP/store2 PID2=
 mkdir -p "$MNT2" "$STORE2"
 mount2() {
-	"$QVL_BUILD/qvlmemfs" -f -o "store=$STORE2,ram=64M,remote=unix:$SOCK,remote_timeout=1${1:+,$1}" \
+	"$QVL_BUILD/qvlmemfs" -f -o "store=$STORE2,ram=64M,flush=0.5,remote=unix:$SOCK,remote_timeout=1${1:+,$1}" \
 		"$MNT2" 2>>"$QVL_TMP/daemon2.log" &
 	PID2=$!
 	for _ in $(seq 100); do
@@ -121,11 +121,25 @@ cmp -s "$QVL_TMP/x" "$MNT2/again/layers/x.bin" || fail "the snapshot changed und
 expect_errno "not empty" "$CTL" pull snap1 "$B"
 expect_errno "no snapshot" "$CTL" pull nosuch "$MNT2/none"
 
+# What was read is cached in the store (the mover copies the frames that
+# came from Redis): after a remount it reads with Redis gone.
+j2() { "$QVL_PYTHON" -c "import json; j = json.load(open('$MNT2/.qvl/stats.json')); print($1)"; }
+for _ in $(seq 100); do
+	[ "$(j2 'j["tiers"]["nvme"]["used"] > 8 << 20')" = True ] && break
+	sleep 0.1
+done
+[ "$(j2 'j["tiers"]["nvme"]["used"] > 8 << 20')" = True ] ||
+	fail "fetched frames not copied to the store: $(j2 'j["tiers"]["nvme"]'), remote $(j2 'j["remote"]["bytes"]')"
+
 # Pulled files are files of the store: they survive a remount.
 umount2
 mount2
-cmp -s "$QVL_TMP/y" "$B/layers/y.bin" || fail "y differs after a remount"
-cmp -s "$QVL_TMP/x2" "$B/layers/x.bin" || fail "x (written) differs after a remount"
+kill -STOP "$RPID"
+t0=$SECONDS
+cmp -s "$QVL_TMP/y" "$B/layers/y.bin" || fail "y (cached) differs after a remount, Redis stopped"
+cmp -s "$QVL_TMP/x2" "$B/layers/x.bin" || fail "x (written) differs after a remount, Redis stopped"
+[ $((SECONDS - t0)) -le 1 ] || fail "reading cached files waited for Redis"
+kill -CONT "$RPID"
 cmp -s "$QVL_TMP/x" "$MNT2/again/dup.bin" || fail "dup differs after a remount"
 
 # An interrupted push resumes: the second one sends only the rest.
