@@ -261,6 +261,9 @@ static void render_remote(FILE *f, struct qvl_fs *fs,
 	       "Calls to Redis that got no reply in time", r.timeouts);
 	single(f, "remote_reconnects_total", "counter",
 	       "Connections to Redis made after the first", r.reconnects);
+	single(f, "remote_copies_dropped_total", "counter",
+	       "Copies of remote frames the store dropped when it filled",
+	       s->tm.remote_dropped);
 	single(f, "remote_only_bytes", "gauge",
 	       "Frame bytes of files only in the remote tier", s->remote_used);
 }

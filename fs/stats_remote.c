@@ -39,9 +39,10 @@ void qvl_remote_stats_text(struct qvl_fs *fs, const struct qvl_stats_snap *s,
 	fprintf(f, "  fetched %" PRIu64 " frames (%" PRIu64 " bytes)  failed %"
 		   PRIu64 "  missing %" PRIu64 "  errors %" PRIu64
 		   "  timeouts %" PRIu64 "  reconnects %" PRIu64
-		   "  redirects %" PRIu64 "\n",
+		   "  redirects %" PRIu64 "  copies dropped %" PRIu64 "\n",
 		s->tm.remote_fetched, s->tm.remote_bytes, s->tm.remote_failed,
-		r.missing, r.errors, r.timeouts, r.reconnects, r.redirects);
+		r.missing, r.errors, r.timeouts, r.reconnects, r.redirects,
+		s->tm.remote_dropped);
 }
 
 void qvl_remote_stats_json(struct qvl_fs *fs, const struct qvl_stats_snap *s,
@@ -60,9 +61,9 @@ void qvl_remote_stats_json(struct qvl_fs *fs, const struct qvl_stats_snap *s,
 		   ",\"fetched_bytes\":%" PRIu64 ",\"failed\":%" PRIu64
 		   ",\"missing\":%" PRIu64 ",\"errors\":%" PRIu64
 		   ",\"timeouts\":%" PRIu64 ",\"reconnects\":%" PRIu64
-		   ",\"redirects\":%" PRIu64 "},",
+		   ",\"redirects\":%" PRIu64 ",\"copies_dropped\":%" PRIu64 "},",
 		r.up ? "true" : "false", r.nodes, s->remote_files,
 		s->remote_used, s->tm.remote_fetched, s->tm.remote_bytes,
 		s->tm.remote_failed, r.missing, r.errors, r.timeouts,
-		r.reconnects, r.redirects);
+		r.reconnects, r.redirects, s->tm.remote_dropped);
 }
