@@ -114,6 +114,17 @@ struct qvl_remote_get {
 int qvl_remote_get_frames(struct qvl_remote *r, struct qvl_remote_get *g,
 			  unsigned n);
 
+/*
+ * qvl_remote_get_frames_each() - the same, calling @done(@arg, i) as soon
+ * as request i has its result (once each, in the order replies come,
+ * failures included), so the caller decodes one frame while the next ones
+ * arrive.  @done runs on the calling thread with a connection held: it
+ * must not call into @r.
+ */
+int qvl_remote_get_frames_each(struct qvl_remote *r, struct qvl_remote_get *g,
+			       unsigned n, void (*done)(void *arg, unsigned i),
+			       void *arg);
+
 /* qvl_remote_has_frames() - @has[i] = 1 when frame @keys[i] exists. */
 int qvl_remote_has_frames(struct qvl_remote *r, const struct qvl_rkey *keys,
 			  unsigned n, uint8_t *has);

@@ -428,11 +428,13 @@ struct get_batch {
 	struct qvl_remote *r;
 	struct qvl_remote_get *g;
 	char (*keys)[QVL_RKEY_STRLEN];
+	void (*done)(void *arg, unsigned i); /* NULL: none */
+	void *arg;
+	uint8_t *told; /* done() called for request i */
 };
 
-static int get_reply(void *arg, unsigned i, redisReply *rep)
+static int get_frame(struct get_batch *b, unsigned i, redisReply *rep)
 {
-	struct get_batch *b = arg;
 	struct qvl_remote_get *g = &b->g[i];
 
 	if (rep->type == REDIS_REPLY_NIL)
@@ -449,10 +451,32 @@ static int get_reply(void *arg, unsigned i, redisReply *rep)
 	return 0;
 }
 
+/* A final reply (redirects were followed before): the frame is the
+ * caller's at once, while the rest of the pipeline still arrives. */
+static int get_reply(void *arg, unsigned i, redisReply *rep)
+{
+	struct get_batch *b = arg;
+	int v = get_frame(b, i, rep);
+
+	if (b->done) {
+		b->g[i].result = v;
+		b->told[i] = 1;
+		b->done(b->arg, i);
+	}
+	return v;
+}
+
 int qvl_remote_get_frames(struct qvl_remote *r, struct qvl_remote_get *g,
 			  unsigned n)
 {
-	struct get_batch b = { .r = r, .g = g };
+	return qvl_remote_get_frames_each(r, g, n, NULL, NULL);
+}
+
+int qvl_remote_get_frames_each(struct qvl_remote *r, struct qvl_remote_get *g,
+			       unsigned n, void (*done)(void *arg, unsigned i),
+			       void *arg)
+{
+	struct get_batch b = { .r = r, .g = g, .done = done, .arg = arg };
 	uint64_t got = 0, bytes = 0, missing = 0;
 	struct qvl_rcmd *c;
 	int rc = 0, trc;
@@ -460,9 +484,15 @@ int qvl_remote_get_frames(struct qvl_remote *r, struct qvl_remote_get *g,
 	if (!n)
 		return 0;
 	c = cmds_new(n, &b.keys);
-	if (!c) {
-		for (unsigned i = 0; i < n; i++)
+	b.told = done ? calloc(n, 1) : NULL;
+	if (!c || (done && !b.told)) {
+		free(c);
+		free(b.told);
+		for (unsigned i = 0; i < n; i++) {
 			g[i].result = -ENOMEM;
+			if (done)
+				done(arg, i);
+		}
 		return call_end(r, -ENOMEM, NO_CONTACT);
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -473,6 +503,9 @@ int qvl_remote_get_frames(struct qvl_remote *r, struct qvl_remote_get *g,
 	trc = qvl_rexec(r, c, n, get_reply, &b);
 	for (unsigned i = 0; i < n; i++) {
 		g[i].result = c[i].rc;
+		/* Those no reply came for (the connection failed). */
+		if (done && !b.told[i])
+			done(arg, i);
 		if (!c[i].rc) {
 			got++;
 			bytes += g[i].len;
@@ -483,6 +516,7 @@ int qvl_remote_get_frames(struct qvl_remote *r, struct qvl_remote_get *g,
 			rc = c[i].rc;
 	}
 	free(c);
+	free(b.told);
 	pthread_mutex_lock(&r->st_lock);
 	r->st.frames_got += got;
 	r->st.frame_bytes_got += bytes;

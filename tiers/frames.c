@@ -35,33 +35,59 @@ static void local_arrived(void *arg, unsigned i)
 	lp->done(lp->arg, lp->map[i]);
 }
 
+/* The remote part of a batch: request k of the pipeline is the
+ * caller's which[k]. */
+struct remote_part {
+	struct qvl_tm *tm;
+	struct qvl_nvme_req *r;
+	const unsigned *which;
+	struct qvl_remote_get g[MAXB];
+	qvl_nvme_done_fn done;
+	void *arg;
+	unsigned fetched, failed;
+	uint64_t bytes;
+};
+
+/* Frame k arrived (or failed): its decode starts while the rest come. */
+static void remote_arrived(void *arg, unsigned k)
+{
+	struct remote_part *rp = arg;
+	struct qvl_nvme_req *q = &rp->r[rp->which[k]];
+	q->result = rp->g[k].result;
+	if (q->result) {
+		rp->failed++;
+	} else {
+		rp->fetched++;
+		rp->bytes += q->len;
+	}
+	rp->done(rp->arg, rp->which[k]);
+}
+
 /* The remote frames of @r[0..n) (@keys), one pipeline; @done for each. */
 static void read_remote(struct qvl_tm *tm, struct qvl_nvme_req *r,
 			const struct qvl_rkey *keys, const unsigned *which,
 			unsigned n, qvl_nvme_done_fn done, void *arg)
 {
-	struct qvl_remote_get g[MAXB];
+	struct remote_part rp = { .tm = tm, .r = r, .which = which,
+				  .done = done, .arg = arg };
 	for (unsigned k = 0; k < n; k++) {
 		struct qvl_nvme_req *q = &r[which[k]];
-		g[k] = (struct qvl_remote_get){ .key = &keys[which[k]],
-						.buf = q->buf,
-						.cap = tm->slot_size,
-						.len = q->len };
+		rp.g[k] = (struct qvl_remote_get){ .key = &keys[which[k]],
+						   .buf = q->buf,
+						   .cap = tm->slot_size,
+						   .len = q->len,
+						   .result = -ENOTCONN };
 	}
+	/* No remote tier on this mount: the frames cannot be had. */
 	if (tm->cfg.remote)
-		qvl_remote_get_frames(tm->cfg.remote, g, n);
-	for (unsigned k = 0; k < n; k++) {
-		struct qvl_nvme_req *q = &r[which[k]];
-		/* No remote tier on this mount: the frame cannot be had. */
-		q->result = tm->cfg.remote ? g[k].result : -ENOTCONN;
-		if (q->result) {
-			tm->st.remote_failed++;
-		} else {
-			tm->st.remote_fetched++;
-			tm->st.remote_bytes += q->len;
-		}
-		done(arg, which[k]);
-	}
+		qvl_remote_get_frames_each(tm->cfg.remote, rp.g, n,
+					   remote_arrived, &rp);
+	else
+		for (unsigned k = 0; k < n; k++)
+			remote_arrived(&rp, k);
+	tm->st.remote_fetched += rp.fetched;
+	tm->st.remote_failed += rp.failed;
+	tm->st.remote_bytes += rp.bytes;
 }
 
 void qvl_tm_frames_read(struct qvl_tm *tm, struct qvl_nvme_req *r,
