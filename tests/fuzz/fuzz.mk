@@ -1,6 +1,7 @@
 # tests/fuzz/: libFuzzer targets, built with clang into build/fuzz.
 #   make fuzz-build      build/fuzz/fuzz_codec_decode
-#   make fuzz-build      build/fuzz/fuzz_safetensors, build/fuzz/fuzz_gguf
+#   make fuzz-build      build/fuzz/fuzz_safetensors, build/fuzz/fuzz_gguf,
+#                        build/fuzz/fuzz_manifest
 # tests/once/codec_fuzz.sh builds and runs the first for 30 s,
 # tests/once/import_fuzz.sh the model-header parsers for 10 seconds each.
 FUZZ_CC ?= clang
@@ -23,7 +24,15 @@ build/fuzz/fuzz_safetensors build/fuzz/fuzz_gguf: build/fuzz/%: \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_MODEL_SRCS)
 
+# The snapshot manifest decoder (remote/manifest.c, qvl_rkey_* beside it).
+build/fuzz/fuzz_manifest: tests/fuzz/fuzz_manifest.c remote/manifest.c \
+		remote/remote.c remote/remote_conn.c remote/remote_cluster.c \
+		$(wildcard remote/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iremote -o $@ tests/fuzz/fuzz_manifest.c \
+		$(wildcard remote/*.c) -lhiredis -lxxhash
+
 fuzz-build: build/fuzz/fuzz_codec_decode build/fuzz/fuzz_safetensors \
-	build/fuzz/fuzz_gguf
+	build/fuzz/fuzz_gguf build/fuzz/fuzz_manifest
 
 .PHONY: fuzz-build
