@@ -170,6 +170,10 @@ static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 		dlist_del(tm, c);
 		if (!qvl_tm_mover_wants(c))
 			continue; /* written or dropped since: off the list */
+		if (!qvl_tm_to_write(c) && !(tm->mover_drain && tm->copy_ok)) {
+			dlist_add(tm, c); /* a copy: when reads are quiet */
+			continue;
+		}
 		if (!movable(tm, c)) {
 			dlist_add(tm, c);
 			continue;
@@ -315,6 +319,7 @@ void qvl_tm_mover_drain(struct qvl_tm *tm)
 	/* A steady writer keeps the list full: as many batches as it held
 	 * when asked, then the flusher takes what is left. */
 	uint64_t until = tm->st.mover_batches + tm->ndlist / TM_BATCH + 1;
+	qvl_tm_copy_gate(tm);
 	tm->mover_drain = 1;
 	pthread_cond_signal(&tm->mover_cv);
 	while (tm->mover_drain && tm->mover_on && !tm->mover_stop &&

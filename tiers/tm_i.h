@@ -253,6 +253,11 @@ struct qvl_tm {
 	pthread_cond_t mover_cv;
 	uint8_t mover_on, mover_idle, mover_stop;
 	uint8_t mover_drain; /* the flusher asked for everything dirty */
+	/* Copies of remote frames are written only while draining after a
+	 * flush period without reads (remote_cache.c): reads counted at the
+	 * last drain, and whether none came since. */
+	uint64_t copy_reads;
+	uint8_t copy_ok;
 	struct qvl_chunk *dfirst, *dlast; /* dirty, oldest first */
 	uint64_t ndlist;
 	/* Copies of remote frames in the store, oldest first: what leaves
@@ -392,6 +397,9 @@ int qvl_tm_mover_wants(const struct qvl_chunk *c);
 void qvl_tm_remote_cached(struct qvl_tm *tm, struct qvl_chunk *c);
 void qvl_tm_remote_forget(struct qvl_tm *tm, struct qvl_chunk *c);
 void qvl_tm_remote_relieve(struct qvl_tm *tm);
+/* qvl_tm_copy_gate() - at a drain: copies may be written in it when no
+ * read came since the drain before (tm->copy_ok). */
+void qvl_tm_copy_gate(struct qvl_tm *tm);
 
 /* reply.c: drop a pin on @c's memory @ram (in the grave, or still @c's). */
 void qvl_tm_unpin(struct qvl_tm *tm, struct qvl_chunk *c, void *ram);
