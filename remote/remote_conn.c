@@ -218,6 +218,7 @@ static void conn_drop(struct qvl_rconn *cn)
 {
 	redisFree(cn->ctx);
 	cn->ctx = NULL;
+	cn->dropped = 1;
 }
 
 static int conn_auth(struct qvl_remote *r, struct qvl_rnode *nd,
@@ -283,8 +284,11 @@ static int conn_open(struct qvl_remote *r, struct qvl_rnode *nd,
 			goto out_free;
 	}
 	cn->ctx = ctx;
-	if (atomic_exchange(&r->connected_once, 1))
+	/* A reconnect is a connection made again after one failed, not the
+	 * pool's others being opened for the first time. */
+	if (cn->dropped)
 		qvl_rstat_reconnect(r);
+	cn->dropped = 0;
 	bo_ok(nd);
 	return 0;
 

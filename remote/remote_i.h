@@ -45,6 +45,7 @@
 struct qvl_rconn {
 	pthread_mutex_t lock;
 	redisContext *ctx; /* protected by lock; NULL: connect on next use */
+	uint8_t dropped;   /* had one that failed: the next is a reconnect */
 };
 
 /* One server: a single Redis, or one master of a cluster.  Never freed
@@ -81,7 +82,6 @@ struct qvl_remote {
 	uint16_t *slot;       /* protected by map_lock: slot -> node index */
 	uint32_t masters;     /* protected by map_lock */
 
-	atomic_int connected_once; /* a connect after it is a reconnect */
 
 	pthread_mutex_t err_lock;
 	char err[256]; /* protected by err_lock */
