@@ -427,6 +427,7 @@ int qvl_remote_ping(struct qvl_remote *r)
 struct get_batch {
 	struct qvl_remote *r;
 	struct qvl_remote_get *g;
+	struct qvl_rcmd *c;
 	char (*keys)[QVL_RKEY_STRLEN];
 	void (*done)(void *arg, unsigned i); /* NULL: none */
 	void *arg;
@@ -441,13 +442,16 @@ static int get_frame(struct get_batch *b, unsigned i, redisReply *rep)
 		return -ENOENT;
 	if (rep->type != REDIS_REPLY_STRING)
 		return qvl_rreply_error(b->r, rep, b->keys[i]);
-	if (rep->len > g->cap || (g->len && rep->len != g->len)) {
+	/* Sunk: the bytes are in g->buf already (remote_conn.c). */
+	size_t len = b->c[i].sunk ? b->c[i].sink_len : rep->len;
+	if (len > g->cap || (g->len && len != g->len)) {
 		qvl_rerr(b->r, "%s: frame of %zu bytes, expected %zu (room "
-			 "for %zu)", b->keys[i], rep->len, g->len, g->cap);
+			 "for %zu)", b->keys[i], len, g->len, g->cap);
 		return -EIO;
 	}
-	memcpy(g->buf, rep->str, rep->len);
-	g->len = rep->len;
+	if (!b->c[i].sunk)
+		memcpy(g->buf, rep->str, len);
+	g->len = len;
 	return 0;
 }
 
@@ -499,7 +503,10 @@ int qvl_remote_get_frames_each(struct qvl_remote *r, struct qvl_remote_get *g,
 		qvl_rkey_format(g[i].key, b.keys[i]);
 		cmd_set(&c[i], 2, "GET", b.keys[i], strlen(b.keys[i]), NULL, 0,
 			NULL);
+		c[i].sink = g[i].buf;
+		c[i].sink_cap = g[i].cap;
 	}
+	b.c = c;
 	trc = qvl_rexec(r, c, n, get_reply, &b);
 	for (unsigned i = 0; i < n; i++) {
 		g[i].result = c[i].rc;

@@ -214,6 +214,54 @@ static struct qvl_rconn *conn_take(struct qvl_rnode *nd)
 	return cn;
 }
 
+/*
+ * Reply strings into the command's buffer.  hiredis copies every bulk
+ * string it parses into a new allocation; for a frame of 700 KiB that
+ * was a fresh mapping each time (page faults and zeroing took a fifth of
+ * the daemon's time reading a pulled model) and a second copy.  The
+ * reader's string constructor is wrapped: a top-level string reply while
+ * a sink is armed (the reader's privdata, one command's) is copied into
+ * the sink and the object made with an empty string.  hiredis' own
+ * functions are not exported, so the wrapper takes them from a reader
+ * made once for that (the same table for every context): set once,
+ * read-only after.
+ */
+static redisReplyObjectFunctions sink_fn;
+static void *(*orig_string)(const redisReadTask *, char *, size_t);
+static pthread_once_t sink_once = PTHREAD_ONCE_INIT;
+
+static void *sink_string(const redisReadTask *t, char *str, size_t len)
+{
+	struct qvl_rcmd *cm = t->privdata;
+	if (cm && !t->parent && t->type == REDIS_REPLY_STRING &&
+	    len <= cm->sink_cap) {
+		memcpy(cm->sink, str, len);
+		cm->sink_len = len;
+		cm->sunk = 1;
+		len = 0;
+	}
+	return orig_string(t, str, len);
+}
+
+static void sink_init(void)
+{
+	redisReader *rd = redisReaderCreate();
+	if (!rd)
+		return; /* no sink: replies are copied as before */
+	sink_fn = *rd->fn;
+	orig_string = rd->fn->createString;
+	sink_fn.createString = sink_string;
+	redisReaderFree(rd);
+}
+
+static void sink_install(redisContext *ctx)
+{
+	pthread_once(&sink_once, sink_init);
+	if (orig_string && ctx->reader && ctx->reader->fn &&
+	    ctx->reader->fn->createString == orig_string)
+		ctx->reader->fn = &sink_fn;
+}
+
 static void conn_drop(struct qvl_rconn *cn)
 {
 	redisFree(cn->ctx);
@@ -283,6 +331,11 @@ static int conn_open(struct qvl_remote *r, struct qvl_rnode *nd,
 		if (rc)
 			goto out_free;
 	}
+	/* Frames are replies of hundreds of KiB: a reader that gave its
+	 * buffer back past 16 KiB (hiredis' default) grew it again for
+	 * every one; and its string objects go to the command's sink. */
+	ctx->reader->maxbuf = 0;
+	sink_install(ctx);
 	cn->ctx = ctx;
 	/* A reconnect is a connection made again after one failed, not the
 	 * pool's others being opened for the first time. */
@@ -388,7 +441,12 @@ again:
 					goto out_io;
 				freeReplyObject(rep);
 			}
-			if (redisGetReply(cn->ctx, &rep) != REDIS_OK)
+			cm->sunk = 0;
+			redisReaderSetPrivdata(cn->ctx->reader,
+					       cm->sink ? cm : NULL);
+			int got = redisGetReply(cn->ctx, &rep);
+			redisReaderSetPrivdata(cn->ctx->reader, NULL);
+			if (got != REDIS_OK)
 				goto out_io;
 			answered++;
 			v = fn(arg, idx[j], rep);

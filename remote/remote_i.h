@@ -101,6 +101,12 @@ struct qvl_rcmd {
 	uint8_t asking;  /* send ASKING first (an ASK redirect) */
 	uint8_t redirs;  /* redirects followed */
 	uint8_t pending; /* redirected: send again to @to */
+	/* A bulk-string reply that fits goes straight here (sink_len set,
+	 * the reply object's string left empty): no copy of a frame is
+	 * allocated per reply (remote_conn.c). */
+	void *sink;
+	size_t sink_cap, sink_len;
+	uint8_t sunk;
 };
 
 /* Called once per command answered, connection held.  Returns the
