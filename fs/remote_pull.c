@@ -129,7 +129,14 @@ static int fill_entry(struct qvl_fs *fs, struct qvl_inode *in,
 	}
 	for (uint32_t x = 0; x < e->nxattr; x++) {
 		const struct qvl_man_xattr *xa = &e->xattr[x];
-		int rc = qvl_xattr_apply(fs, in, xa->name, xa->value, xa->len);
+		/* Values, not commands: a snapshot does not move data
+		 * (tier, advice) or pull more snapshots. */
+		int rc = !strcmp(xa->name, QVL_XATTR_TIER) ||
+				 !strcmp(xa->name, QVL_XATTR_ADVICE) ||
+				 !strcmp(xa->name, QVL_XATTR_PULL)
+			 ? EPERM
+			 : qvl_xattr_apply(fs, in, xa->name, xa->value,
+					   xa->len);
 		if (rc)
 			fprintf(stderr, "qvlmemfs: pull %s: %s: %s left out "
 					"(%s)\n", snap, e->path, xa->name,

@@ -64,6 +64,10 @@ done
 SRC=$QVL_TMP/src
 mkdir -p "$SRC/l"
 for i in 0 1 2 3; do head -c $((3 << 20)) /dev/urandom >"$SRC/l/w$i"; done
+# Commands among a plain file's xattrs travel as values; a pull must not
+# act on them (move data, or pull again).
+setfattr -n user.qvl.tier -v ram "$SRC/l/w0" 2>/dev/null &&
+	setfattr -n user.qvl.advice -v willneed "$SRC/l/w0" && CMDS=1 || CMDS=0
 out=$("$CTL" push -q -r "redis://127.0.0.1:$P2" -c 1M "$SRC" csnap 2>&1) || fail "push: $out"
 total=0
 for p in $P1 $P2 $P3; do
@@ -76,6 +80,11 @@ eq "$total" 14 "keys over the cluster"
 
 qvl_mount "ram=64M,remote=redis://127.0.0.1:$P1"
 out=$("$CTL" pull csnap "$QVL_MNT/m" 2>&1) || fail "pull: $out"
+if [ $CMDS = 1 ]; then
+	eq "$(getfattr --absolute-names --only-values -n user.qvl.tier "$QVL_MNT/m/l/w0")" remote \
+		"tier of a file whose snapshot carried tier=ram and advice=willneed"
+	grep -q "user.qvl.tier left out" "$QVL_TMP/daemon.log" || fail "no log line for a command xattr left out"
+fi
 for i in 0 1 2 3; do
 	cmp -s "$SRC/l/w$i" "$QVL_MNT/m/l/w$i" || fail "w$i read through the cluster differs"
 done
