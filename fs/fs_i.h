@@ -255,6 +255,12 @@ int qvl_persist_fsync(struct qvl_fs *fs, int durable);
  * the store (small ones into the catalog: qvl_blob_fsync), the catalog
  * rows, one durable commit. */
 int qvl_persist_fsync_file(struct qvl_fs *fs, struct qvl_inode *in);
+/* qvl_persist_relieve() - a write found the store full: when it holds
+ * copies of remote frames, commit now (rows first, durably), which lets
+ * the oldest copies go and frees their space (tiers/remote_cache.c).
+ * 1 when some went (try again), else 0.  Under fs->lock. */
+int qvl_persist_relieve(struct qvl_fs *fs);
+
 /* qvl_persist_fsync_dir() - fsync(2) of a directory: the rows (entries
  * among them), one durable commit; no file's data. */
 int qvl_persist_fsync_dir(struct qvl_fs *fs);

@@ -240,6 +240,9 @@ static int write_spilling(struct qvl_fs *fs, struct qvl_inode *in,
 			n = *size - done;
 		int rc = qvl_blob_write_flags(in->blob, buf + done, n, at,
 					      flags);
+		/* A store full of copies of remote frames makes room. */
+		if (rc == -ENOSPC && qvl_persist_relieve(fs))
+			continue;
 		if (rc) {
 			if (!done)
 				return -rc;
@@ -298,9 +301,13 @@ static int do_fallocate(struct qvl_fs *fs, struct qvl_inode *in, int mode,
 			uint64_t off, uint64_t len)
 {
 	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
-		if (off < in->size)
-			qvl_blob_punch(in->blob, off,
-				       len < in->size - off ? len : in->size - off);
+		uint64_t n = off < in->size ? in->size - off : 0;
+		n = len < n ? len : n;
+		int rc = n ? qvl_blob_prepare_cut(in->blob, off, n) : 0;
+		if (rc)
+			return -rc;
+		if (n)
+			qvl_blob_punch(in->blob, off, n);
 	} else if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE) {
 		if (len > QVL_BLOB_MAX_SIZE || off > QVL_BLOB_MAX_SIZE - len)
 			return EFBIG;

@@ -155,6 +155,13 @@ static int do_setattr(struct qvl_fs *fs, struct qvl_inode *in,
 			return EINVAL;
 		if ((uint64_t)attr->st_size > QVL_BLOB_MAX_SIZE)
 			return EFBIG;
+		if ((uint64_t)attr->st_size < in->size) {
+			int rc = qvl_blob_prepare_cut(in->blob,
+						      (uint64_t)attr->st_size,
+						      UINT64_MAX);
+			if (rc)
+				return -rc;
+		}
 		qvl_inode_resize(fs, in, (uint64_t)attr->st_size);
 		/* The kernel leaves the times of a truncate to us. */
 		in->mtime = now;

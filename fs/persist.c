@@ -279,6 +279,24 @@ int qvl_persist_fsync_dir(struct qvl_fs *fs)
 	return rows_and_commit(fs, 1);
 }
 
+int qvl_persist_relieve(struct qvl_fs *fs)
+{
+	uint64_t before = fs->tm ? qvl_tm_remote_copies(fs->tm) : 0;
+	if (!before || qvl_fs_rdonly(fs))
+		return 0;
+	/* Durable: the copies' slots are punched after it, and a commit a
+	 * power cut could undo would leave rows naming them.  Twice at
+	 * most: copies written since the last commit go only once one has
+	 * recorded them. */
+	for (int i = 0; i < 2; i++) {
+		if (rows_and_commit(fs, 1))
+			return 0;
+		if (qvl_tm_remote_copies(fs->tm) < before)
+			return 1;
+	}
+	return 0;
+}
+
 /* Chunks the flusher writes per turn of the lock: a read waiting behind it
  * waits for about one batch's encoding and I/O. */
 #define FLUSH_TURN 16

@@ -209,6 +209,12 @@ int qvl_remote_pull(struct qvl_fs *fs, fuse_req_t req, fuse_ino_t ino,
 				"(mount with -o remote=URL)\n");
 		return EOPNOTSUPP;
 	}
+	if (!qvl_catalog_has_remote(fs->cat)) {
+		fprintf(stderr, "qvlmemfs: pull: the catalog has no table for "
+				"remote chunks (opened read-only, or it could "
+				"not be made)\n");
+		return EOPNOTSUPP;
+	}
 	if (!name_ok(value, size))
 		return EINVAL;
 	memcpy(name, value, size);
@@ -216,6 +222,16 @@ int qvl_remote_pull(struct qvl_fs *fs, fuse_req_t req, fuse_ino_t ino,
 	int err = fetch_manifest(fs, name, &m);
 	if (err)
 		return err;
+	/* Sizes a file of the mount may have: setattr's rule. */
+	for (uint64_t i = 0; i < m->n; i++)
+		if (m->e[i].size > QVL_BLOB_MAX_SIZE) {
+			fprintf(stderr, "qvlmemfs: pull %s: %s: %llu bytes, "
+					"more than a file here may hold\n",
+				name, m->e[i].path,
+				(unsigned long long)m->e[i].size);
+			qvl_manifest_free(m);
+			return EFBIG;
+		}
 	pthread_mutex_lock(&fs->lock);
 	struct qvl_inode *top = qvl_inode_get(fs, ino);
 	if (!top)

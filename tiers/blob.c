@@ -764,6 +764,23 @@ static void zero_part(struct qvl_blob *b, uint64_t off, uint64_t len)
 		qvl_tm_z_drop(b->tm, c);
 }
 
+int qvl_blob_prepare_cut(struct qvl_blob *b, uint64_t off, uint64_t len)
+{
+	uint64_t ends[2] = { off, len > QVL_BLOB_MAX_SIZE - off ? off : off + len };
+	for (int k = 0; k < 2; k++) {
+		uint64_t idx = ends[k] >> b->shift;
+		struct qvl_chunk *c = idx < b->nmap ? b->map[idx] : NULL;
+		if (!(ends[k] & (b->chunk - 1)) || !c || c->ram ||
+		    !qvl_chunk_remote(c))
+			continue;
+		int rc = make_resident(b, idx, idx, 1, 0);
+		if (rc)
+			return rc;
+		c->hold = 0;
+	}
+	return 0;
+}
+
 void qvl_blob_punch(struct qvl_blob *b, uint64_t off, uint64_t len)
 {
 	if (off >= QVL_BLOB_MAX_SIZE)
@@ -884,6 +901,9 @@ int qvl_blob_attach_remote(struct qvl_blob *b, uint64_t idx, uint32_t len,
 					     len, key, len };
 		rc = qvl_catalog_put_chunk(b->tm->cfg.cat, &row);
 		if (rc) {
+			/* Its chunk row may be in already (the key's put
+			 * failed): neither stays. */
+			qvl_catalog_del_chunk(b->tm->cfg.cat, b->ino, idx);
 			chunk_drop(b, idx);
 			return rc;
 		}
@@ -1020,6 +1040,8 @@ int qvl_blob_recode_step(struct qvl_blob *b, unsigned max)
 		struct qvl_chunk *c = b->map[i];
 		if (!c || !c->disk_len || c->dirty)
 			continue; /* a hole, or a write will encode it anyway */
+		if (c->rbacked)
+			continue; /* the remote frame's coding, kept (a copy) */
 		if (!c->ram) {
 			rc = make_resident(b, i, i, 1, 0);
 			if (rc == -ENOSPC && done) {

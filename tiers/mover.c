@@ -174,6 +174,14 @@ static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 			dlist_add(tm, c); /* a copy: when reads are quiet */
 			continue;
 		}
+		/* A copy must hold the remote frame's bytes: without that
+		 * frame in RAM it is coded again, never lossily. */
+		if (!qvl_tm_to_write(c) && !c->z &&
+		    (c->blob->codec == QVL_CODEC_POLICY_Q8_0 ||
+		     c->blob->codec == QVL_CODEC_POLICY_F8E4M3)) {
+			c->rcache = 0;
+			continue;
+		}
 		if (!movable(tm, c)) {
 			dlist_add(tm, c);
 			continue;

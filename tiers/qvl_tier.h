@@ -492,6 +492,15 @@ int qvl_blob_attach_remote(struct qvl_blob *blob, uint64_t idx, uint32_t len,
  * only (not in the store, not counted by qvl_blob_disk_bytes); with
  * @chunks, how many chunks those are. */
 uint64_t qvl_blob_remote_bytes(const struct qvl_blob *blob, uint64_t *chunks);
+/* qvl_blob_prepare_cut() - before a truncate to @off (@len UINT64_MAX) or
+ * a punch of [@off, +@len): the chunks it cuts in part that are only in
+ * the remote tier are fetched, so the cut cannot silently keep their old
+ * bytes when the network fails (a local frame keeps the best-effort rule
+ * of punch and truncate).  0, or the fetch's error (-EIO, -ENOSPC). */
+int qvl_blob_prepare_cut(struct qvl_blob *blob, uint64_t off, uint64_t len);
+/* qvl_tm_remote_copies() - chunks whose frame in the store is a copy of
+ * their remote one (the first to go when the store fills). */
+uint64_t qvl_tm_remote_copies(const struct qvl_tm *tm);
 /* qvl_blob_remote_only() - chunks whose bytes are only in the remote tier
  * now (no RAM copy, raw or compressed). */
 uint64_t qvl_blob_remote_only(const struct qvl_blob *blob);

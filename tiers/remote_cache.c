@@ -94,6 +94,11 @@ void qvl_tm_remote_cached(struct qvl_tm *tm, struct qvl_chunk *c)
 		rb_add(tm, c);
 }
 
+uint64_t qvl_tm_remote_copies(const struct qvl_tm *tm)
+{
+	return tm->nrb;
+}
+
 void qvl_tm_remote_forget(struct qvl_tm *tm, struct qvl_chunk *c)
 {
 	if (c->rblisted)

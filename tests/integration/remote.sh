@@ -120,6 +120,11 @@ out=$("$CTL" pull snap1 "$MNT2/again" 2>&1) || fail "second pull: $out"
 cmp -s "$QVL_TMP/x" "$MNT2/again/layers/x.bin" || fail "the snapshot changed under a local write"
 expect_errno "not empty" "$CTL" pull snap1 "$B"
 expect_errno "no snapshot" "$CTL" pull nosuch "$MNT2/none"
+# A dtype set on a pulled file re-codes nothing: its frames are the
+# snapshot's (a re-coding would make them local data).
+setfattr -n user.qvl.dtype -v u8 "$MNT2/again/holes.bin"
+sleep 1.5 # the flusher, which re-codes, runs every 0.5 s
+eq "$(gx user.qvl.tier "$MNT2/again/holes.bin")" remote "tier after a dtype change on a pulled file"
 
 # What was read is cached in the store (the mover copies the frames that
 # came from Redis): after a remount it reads with Redis gone.
@@ -180,6 +185,9 @@ t0=$SECONDS
 expect_errno "Input/output error" cat "$MNT2/again/layers/y.bin"
 [ $((SECONDS - t0)) -le 5 ] || fail "EIO took $((SECONDS - t0)) s with remote_timeout=1"
 eq "$(cat "$MNT2/local.txt")" local "a local file while Redis is down"
+# A cut through a chunk that is only in Redis fails rather than keep
+# the old bytes where zeros belong.
+expect_errno "Input/output error" truncate -s 100 "$MNT2/again/layers/y.bin"
 redis_start
 sleep 0.2
 ok=0
@@ -188,6 +196,11 @@ for _ in $(seq 50); do
 	sleep 0.2
 done
 [ $ok = 1 ] || fail "reads did not resume after Redis came back"
+truncate -s 100 "$MNT2/again/layers/y.bin" || fail "truncate with Redis back"
+cmp -s <(head -c 100 "$QVL_TMP/y") "$MNT2/again/layers/y.bin" || fail "truncated y differs"
+truncate -s 65536 "$MNT2/again/layers/y.bin"
+cmp -s <(head -c 100 "$QVL_TMP/y"; head -c 65436 /dev/zero) "$MNT2/again/layers/y.bin" ||
+	fail "old bytes past a truncate came back"
 
 umount2
 qvl_umount
