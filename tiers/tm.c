@@ -334,6 +334,7 @@ static unsigned fetch_from_z(struct qvl_tm *tm, struct qvl_chunk **cs,
 			}
 			c->dirty = 0;
 			qvl_lirs_access(&tm->lirs, &c->pol);
+			qvl_tm_remote_landed(tm, c); /* from a remote frame too */
 			tm->st.z_hits++;
 			tm->st.raw_bytes_read += fb.out[j];
 		}
