@@ -80,8 +80,8 @@ static int fetch_manifest(struct qvl_fs *fs, const char *name,
 
 /* The directory @path names under @top (its parent part, up to the last
  * '/'), or NULL.  Entries come parents first, so it exists. */
-static struct qvl_inode *parent_of(struct qvl_fs *fs, struct qvl_inode *top,
-				   const char *path, const char **base)
+static struct qvl_inode *parent_of(struct qvl_inode *top, const char *path,
+				   const char **base)
 {
 	struct qvl_inode *d = top;
 	const char *p = path, *slash;
@@ -96,7 +96,6 @@ static struct qvl_inode *parent_of(struct qvl_fs *fs, struct qvl_inode *top,
 		d = de->inode;
 		p = slash + 1;
 	}
-	(void)fs;
 	*base = p;
 	return d;
 }
@@ -169,11 +168,16 @@ static int make_tree(struct qvl_fs *fs, fuse_req_t req, struct qvl_inode *top,
 	for (uint64_t i = 0; i < m->n; i++) {
 		const struct qvl_man_entry *e = &m->e[i];
 		const char *base;
-		struct qvl_inode *d = parent_of(fs, top, e->path, &base), *in;
+		struct qvl_inode *d = parent_of(top, e->path, &base), *in;
 		struct fuse_entry_param fe;
+		struct timespec keep = d ? d->mtime : (struct timespec){ 0 };
 		int err = d ? qvl_node_make(fs, req, d->ino, base, mode_of(e),
 					    0, e->link, &fe, &in)
 			    : ENOENT;
+		/* A pulled directory keeps the snapshot's mtime (set when it
+		 * was made) as its entries come; DIR itself shows the pull. */
+		if (!err && d != top)
+			d->mtime = keep;
 		if (!err) {
 			/* Nobody looked it up: drop the reference the
 			 * entry reply would have handed the kernel. */
@@ -185,16 +189,6 @@ static int make_tree(struct qvl_fs *fs, fuse_req_t req, struct qvl_inode *top,
 				e->path, strerror(err));
 			return err;
 		}
-	}
-	/* Making a directory's entries changed its mtime: the snapshot's
-	 * goes back on after them. */
-	for (uint64_t i = 0; i < m->n; i++) {
-		const struct qvl_man_entry *e = &m->e[i];
-		const char *base;
-		struct qvl_inode *d = parent_of(fs, top, e->path, &base);
-		struct qvl_dirent *de = d ? qvl_dir_find(d->dir, base) : NULL;
-		if (e->type == QVL_MAN_DIR && de)
-			set_mtime(fs, de->inode, e->mtime_ns);
 	}
 	return 0;
 }

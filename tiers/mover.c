@@ -54,6 +54,7 @@
  * not take (uncommitted rewrites) or what came in meanwhile.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -86,30 +87,14 @@ static int past_mark(struct qvl_tm *tm)
 
 static void dlist_del(struct qvl_tm *tm, struct qvl_chunk *c)
 {
-	if (c->dprev)
-		c->dprev->dnext = c->dnext;
-	else
-		tm->dfirst = c->dnext;
-	if (c->dnext)
-		c->dnext->dprev = c->dprev;
-	else
-		tm->dlast = c->dprev;
-	c->dprev = c->dnext = NULL;
+	tm_list_del(&tm->dirty, c, offsetof(struct qvl_chunk, dl));
 	c->dlisted = 0;
-	tm->ndlist--;
 }
 
 static void dlist_add(struct qvl_tm *tm, struct qvl_chunk *c)
 {
-	c->dprev = tm->dlast;
-	c->dnext = NULL;
-	if (tm->dlast)
-		tm->dlast->dnext = c;
-	else
-		tm->dfirst = c;
-	tm->dlast = c;
+	tm_list_add(&tm->dirty, c, offsetof(struct qvl_chunk, dl));
 	c->dlisted = 1;
-	tm->ndlist++;
 }
 
 /* Dirty chunks the list holds before a batch is taken: the newest two
@@ -124,7 +109,7 @@ void qvl_tm_mover_note(struct qvl_tm *tm, struct qvl_chunk *c)
 	if (c->dlisted || !tm->mover_on || (c->blob->flags & QVL_BLOB_NO_STORE))
 		return;
 	dlist_add(tm, c);
-	if (tm->mover_idle && tm->ndlist >= MOVER_MIN && past_mark(tm))
+	if (tm->mover_idle && tm->dirty.n >= MOVER_MIN && past_mark(tm))
 		pthread_cond_signal(&tm->mover_cv);
 }
 
@@ -136,7 +121,7 @@ void qvl_tm_mover_forget(struct qvl_tm *tm, struct qvl_chunk *c)
 
 void qvl_tm_mover_kick(struct qvl_tm *tm)
 {
-	if (tm->mover_on && tm->mover_idle && tm->ndlist >= MOVER_MIN)
+	if (tm->mover_on && tm->mover_idle && tm->dirty.n >= MOVER_MIN)
 		pthread_cond_signal(&tm->mover_cv);
 }
 
@@ -159,14 +144,14 @@ static unsigned plan(struct qvl_tm *tm, struct mover_batch *mb)
 	mb->n = 0;
 	/* Draining (the flusher asked): every dirty chunk, the newest too. */
 	uint64_t keep = tm->mover_drain ? 0 : 2;
-	if (!tm->mover_drain && (tm->ndlist < MOVER_MIN || !past_mark(tm)))
+	if (!tm->mover_drain && (tm->dirty.n < MOVER_MIN || !past_mark(tm)))
 		return 0;
 	if (qvl_nvme_free_bytes(tm->cfg.nvme) <
 	    TM_STORE_RESERVE + (uint64_t)TM_BATCH * tm->slot_size)
 		return 0; /* a nearly full store: frame by frame, by writers */
-	uint64_t look = tm->ndlist; /* each once: the passed-over go last */
-	while (look-- > keep && tm->ndlist > keep && mb->n < TM_BATCH) {
-		struct qvl_chunk *c = tm->dfirst;
+	uint64_t look = tm->dirty.n; /* each once: the passed-over go last */
+	while (look-- > keep && tm->dirty.n > keep && mb->n < TM_BATCH) {
+		struct qvl_chunk *c = tm->dirty.first;
 		dlist_del(tm, c);
 		if (!qvl_tm_mover_wants(c))
 			continue; /* written or dropped since: off the list */
@@ -322,11 +307,11 @@ static void drain_done(struct qvl_tm *tm)
 
 void qvl_tm_mover_drain(struct qvl_tm *tm)
 {
-	if (!tm->mover_on || tm->mover_stop || !tm->ndlist)
+	if (!tm->mover_on || tm->mover_stop || !tm->dirty.n)
 		return;
 	/* A steady writer keeps the list full: as many batches as it held
 	 * when asked, then the flusher takes what is left. */
-	uint64_t until = tm->st.mover_batches + tm->ndlist / TM_BATCH + 1;
+	uint64_t until = tm->st.mover_batches + tm->dirty.n / TM_BATCH + 1;
 	qvl_tm_copy_gate(tm);
 	tm->mover_drain = 1;
 	pthread_cond_signal(&tm->mover_cv);
@@ -403,8 +388,8 @@ void qvl_tm_mover_stop(struct qvl_tm *tm)
 	pthread_join(tm->mover, NULL);
 	pthread_mutex_lock(tm->cfg.lock);
 	tm->mover_on = 0;
-	while (tm->dfirst)
-		dlist_del(tm, tm->dfirst);
+	while (tm->dirty.first)
+		dlist_del(tm, tm->dirty.first);
 	pthread_mutex_unlock(tm->cfg.lock);
 	pthread_cond_destroy(&tm->mover_cv);
 }

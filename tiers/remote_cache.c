@@ -21,6 +21,8 @@
  * dropped: a chunk written locally loses its key (copy-on-write) and with
  * it any place on this list.
  */
+#include <stddef.h>
+
 #include "tm_i.h"
 
 /* Free store space below which copies leave, and up to which they do. */
@@ -29,30 +31,14 @@
 
 static void rb_del(struct qvl_tm *tm, struct qvl_chunk *c)
 {
-	if (c->rbprev)
-		c->rbprev->rbnext = c->rbnext;
-	else
-		tm->rbfirst = c->rbnext;
-	if (c->rbnext)
-		c->rbnext->rbprev = c->rbprev;
-	else
-		tm->rblast = c->rbprev;
-	c->rbprev = c->rbnext = NULL;
+	tm_list_del(&tm->copies, c, offsetof(struct qvl_chunk, rbl));
 	c->rblisted = 0;
-	tm->nrb--;
 }
 
 static void rb_add(struct qvl_tm *tm, struct qvl_chunk *c)
 {
-	c->rbprev = tm->rblast;
-	c->rbnext = NULL;
-	if (tm->rblast)
-		tm->rblast->rbnext = c;
-	else
-		tm->rbfirst = c;
-	tm->rblast = c;
+	tm_list_add(&tm->copies, c, offsetof(struct qvl_chunk, rbl));
 	c->rblisted = 1;
-	tm->nrb++;
 }
 
 void qvl_tm_remote_landed(struct qvl_tm *tm, struct qvl_chunk *c)
@@ -96,7 +82,7 @@ void qvl_tm_remote_cached(struct qvl_tm *tm, struct qvl_chunk *c)
 
 uint64_t qvl_tm_remote_copies(const struct qvl_tm *tm)
 {
-	return tm->nrb;
+	return tm->copies.n;
 }
 
 void qvl_tm_remote_forget(struct qvl_tm *tm, struct qvl_chunk *c)
@@ -141,13 +127,13 @@ static int drop_copy(struct qvl_tm *tm, struct qvl_chunk *c)
 
 void qvl_tm_remote_relieve(struct qvl_tm *tm)
 {
-	if (!tm->nrb || !tm->cfg.nvme ||
+	if (!tm->copies.n || !tm->cfg.nvme ||
 	    qvl_nvme_free_bytes(tm->cfg.nvme) >= RELIEVE_LOW(tm))
 		return;
 	uint64_t want = RELIEVE_HIGH(tm) - qvl_nvme_free_bytes(tm->cfg.nvme);
-	uint64_t freed = 0, look = tm->nrb;
-	while (freed < want && look-- && tm->rbfirst) {
-		struct qvl_chunk *c = tm->rbfirst;
+	uint64_t freed = 0, look = tm->copies.n;
+	while (freed < want && look-- && tm->copies.first) {
+		struct qvl_chunk *c = tm->copies.first;
 		/* Only a committed copy, not one in use by a write-back or a
 		 * readahead: the others wait for a later commit. */
 		if (c->wepoch == tm->epoch || c->wb || c->busy || c->hold ||

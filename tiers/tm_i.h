@@ -18,6 +18,18 @@
 #include "qvl_nvme.h"
 #include "qvl_tier.h"
 
+/* A list of chunks in the order they joined it, through one pair of
+ * links of each chunk (struct tm_link at @link in struct qvl_chunk): a
+ * chunk may be on several such lists at once. */
+struct qvl_chunk;
+struct tm_link {
+	struct qvl_chunk *prev, *next;
+};
+struct tm_list {
+	struct qvl_chunk *first, *last;
+	uint64_t n;
+};
+
 /* A disk frame kept in RAM, in pool pieces of qvl_zram_piece() bytes. */
 struct qvl_zframe {
 	uint32_t len;
@@ -53,7 +65,7 @@ struct qvl_chunk {
 	struct qvl_rkey rk;
 	uint32_t rlen;
 	uint8_t rbacked, rcache, rblisted;
-	struct qvl_chunk *rbprev, *rbnext;
+	struct tm_link rbl;
 	int8_t cslot_before; /* committed slot when wepoch began, -1 none */
 	uint8_t dirty;      /* ram is newer than the disk frame */
 	/* ram is what the chunk's inline row in the catalog holds (an fsync
@@ -73,10 +85,45 @@ struct qvl_chunk {
 	uint8_t wb;
 	/* On the mover's list of chunks in the order they became dirty. */
 	uint8_t dlisted;
-	struct qvl_chunk *dprev, *dnext;
+	struct tm_link dl;
 	uint16_t pins; /* READ replies reading its RAM now (reply.c) */
 	uint32_t gen; /* bumped when its RAM or disk frame changes */
 };
+
+static inline struct tm_link *tm_link_of(struct qvl_chunk *c, size_t link)
+{
+	return (struct tm_link *)((char *)c + link);
+}
+
+static inline void tm_list_add(struct tm_list *l, struct qvl_chunk *c,
+			       size_t link)
+{
+	struct tm_link *k = tm_link_of(c, link);
+	k->prev = l->last;
+	k->next = NULL;
+	if (l->last)
+		tm_link_of(l->last, link)->next = c;
+	else
+		l->first = c;
+	l->last = c;
+	l->n++;
+}
+
+static inline void tm_list_del(struct tm_list *l, struct qvl_chunk *c,
+			       size_t link)
+{
+	struct tm_link *k = tm_link_of(c, link);
+	if (k->prev)
+		tm_link_of(k->prev, link)->next = k->next;
+	else
+		l->first = k->next;
+	if (k->next)
+		tm_link_of(k->next, link)->prev = k->prev;
+	else
+		l->last = k->prev;
+	k->prev = k->next = NULL;
+	l->n--;
+}
 
 /* @c's bytes were given RAM, or its disk frame changed: a readahead of it
  * in flight is out of date. */
@@ -258,12 +305,10 @@ struct qvl_tm {
 	 * last drain, and whether none came since. */
 	uint64_t copy_reads;
 	uint8_t copy_ok;
-	struct qvl_chunk *dfirst, *dlast; /* dirty, oldest first */
-	uint64_t ndlist;
+	struct tm_list dirty; /* dirty (and copies to make), oldest first */
 	/* Copies of remote frames in the store, oldest first: what leaves
 	 * first when the store fills (remote_cache.c). */
-	struct qvl_chunk *rbfirst, *rblast;
-	uint64_t nrb;
+	struct tm_list copies;
 	struct qvl_tm_stats st;
 };
 
