@@ -259,14 +259,16 @@ int qvl_tm_decode_frame(struct qvl_codec_ctx *ctx,
  * (a half-full bf16 chunk stored 0.91 of its data instead of 0.66). */
 static size_t trimmed_len(const uint8_t *p, size_t len)
 {
+	static const uint8_t zeros[4096];
 	size_t n = len;
-	while (n >= 8) {
-		uint64_t v;
-		memcpy(&v, p + n - 8, 8);
-		if (v)
-			break;
-		n -= 8;
-	}
+	/* memcmp() is the vectorised loop: a 1 MiB chunk holding one small
+	 * file (a database fsync'ed into the catalog) scans in 16 us, not
+	 * the 55 us of a loop of 8-byte loads. */
+	while (n >= sizeof(zeros) && !memcmp(p + n - sizeof(zeros), zeros,
+					     sizeof(zeros)))
+		n -= sizeof(zeros);
+	while (n >= 256 && !memcmp(p + n - 256, zeros, 256))
+		n -= 256;
 	while (n && !p[n - 1])
 		n--;
 	n = (n + 255) & ~(size_t)255;
@@ -444,6 +446,7 @@ struct encode_batch {
 	struct qvl_chunk **cs;
 	int rc[TM_BATCH];
 	size_t len[TM_BATCH];
+	unsigned char raw[TM_BATCH]; /* encode_inline_job() chose NONE */
 };
 
 int qvl_tm_encode(struct qvl_tm *tm, unsigned w, const void *ram,
@@ -594,6 +597,34 @@ static int write_frames_locked(struct qvl_tm *tm, struct qvl_chunk **cs,
 static int put_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n,
 		      const struct encode_batch *eb);
 
+/*
+ * Encode chunk @i of the batch for an inline row: raw when its bytes fit
+ * a row as they are.  A row lives only until the flusher writes the chunk
+ * to the store, coded by its policy, and the fsync that writes it waits
+ * for the encoding: rANS over a small database's 40 KiB was 100 us of the
+ * 370 us such an fsync spent in the daemon.  The lossy policies keep
+ * their codec, so a replayed row reads as the store's frame would.
+ */
+static void encode_inline_job(void *arg, unsigned i, unsigned w)
+{
+	struct encode_batch *eb = arg;
+	struct qvl_chunk *c = eb->cs[i];
+	struct qvl_blob *b = c->blob;
+	enum qvl_codec_policy policy = b->codec;
+	size_t n = trimmed_len(c->ram, b->chunk);
+	if (policy != QVL_CODEC_POLICY_Q8_0 &&
+	    policy != QVL_CODEC_POLICY_F8E4M3 &&
+	    n + QVL_CODEC_HEADER_SIZE <= QVL_INLINE_MAX)
+		policy = QVL_CODEC_POLICY_NONE;
+	eb->raw[i] = policy == QVL_CODEC_POLICY_NONE;
+	eb->len[i] = 0;
+	eb->rc[i] = qvl_codec_encode_ctx(eb->tm->codec[w], c->ram, n, b->dtype,
+					 policy, (char *)eb->tm->bounce +
+							 (size_t)i *
+								 eb->tm->slot_size,
+					 eb->tm->slot_size, &eb->len[i]);
+}
+
 int qvl_tm_write_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 {
 	if (!tm->cfg.cat || !qvl_catalog_has_inline(tm->cfg.cat))
@@ -603,14 +634,21 @@ int qvl_tm_write_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)
 	struct encode_batch eb = { .tm = tm, .cs = cs };
 	int rc = 0;
 	pthread_mutex_lock(&tm->work);
-	qvl_crew_run(tm->crew, encode_job, &eb, n);
+	qvl_crew_run(tm->crew, encode_inline_job, &eb, n);
 	for (unsigned i = 0; i < n && !rc; i++)
 		rc = eb.rc[i] ? eb.rc[i] : eb.len[i] > QVL_INLINE_MAX ? -E2BIG
 								    : 0;
-	if (rc == -E2BIG) { /* not small: to the store, coded as they are */
+	if (rc == -E2BIG) { /* not small: to the store, coded by policy */
 		uint64_t fit = store_fit(tm);
 		unsigned m = n > fit ? (unsigned)fit : n;
-		rc = m ? store_encoded(tm, cs, m, &eb) : 0;
+		rc = 0;
+		for (unsigned i = 0; i < m && !rc; i++) { /* worker 0: us */
+			if (eb.raw[i])
+				encode_job(&eb, i, 0);
+			rc = eb.rc[i];
+		}
+		if (!rc && m)
+			rc = store_encoded(tm, cs, m, &eb);
 		if (!rc && m < n)
 			rc = -ENOSPC;
 	} else if (!rc)

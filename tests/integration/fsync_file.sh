@@ -92,4 +92,15 @@ assert c.execute('select count(*) from t').fetchone()[0] == 50" || fail "after a
 [ "$(json 'j["inline"]["replayed"]')" -eq 0 ] || fail "inline rows left after a clean unmount"
 cmp -s <("$QVL_PYTHON" -c "import sys; sys.stdout.buffer.write(b'v1' * 6000)") "$QVL_MNT/keep" || fail "keep after a clean remount"
 qvl_umount
+
+# One fsync, two chunks: a full one too big for a row and a small tail
+# that would go into a row raw.  Both go to the store, the tail coded by
+# its policy again, and come back after a crash.
+head -c $(((1 << 20) + 3000)) /dev/urandom >"$QVL_TMP/mixed"
+qvl_mount ram=256M,flush=3600
+dd if="$QVL_TMP/mixed" of="$QVL_MNT/mixed" bs=64K conv=fsync status=none || fail "fsync mixed"
+crash
+qvl_mount ram=256M
+cmp -s "$QVL_TMP/mixed" "$QVL_MNT/mixed" || fail "a chunk and a small tail fsync'ed together: not whole after a crash"
+qvl_umount
 qvl_done
