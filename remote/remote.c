@@ -403,12 +403,19 @@ static struct qvl_rcmd *cmds_new(unsigned n, char (**keys)[QVL_RKEY_STRLEN])
 	return c;
 }
 
+/* 0 for the status reply @want, else the error of command @cmd. */
+static int status_reply(void *arg, redisReply *rep, const char *want,
+			const char *cmd)
+{
+	if (rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, want))
+		return 0;
+	return qvl_rreply_error(arg, rep, cmd);
+}
+
 static int ping_reply(void *arg, unsigned i, redisReply *rep)
 {
 	(void)i;
-	if (rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "PONG"))
-		return 0;
-	return qvl_rreply_error(arg, rep, "PING");
+	return status_reply(arg, rep, "PONG", "PING");
 }
 
 int qvl_remote_ping(struct qvl_remote *r)
@@ -578,10 +585,8 @@ int qvl_remote_has_frames(struct qvl_remote *r, const struct qvl_rkey *keys,
 static int set_reply(void *arg, unsigned i, redisReply *rep)
 {
 	(void)i;
-	if (rep->type == REDIS_REPLY_NIL ||
-	    (rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK")))
-		return 0;
-	return qvl_rreply_error(arg, rep, "SET");
+	return rep->type == REDIS_REPLY_NIL ? 0
+					    : status_reply(arg, rep, "OK", "SET");
 }
 
 int qvl_remote_put_frames(struct qvl_remote *r, const struct qvl_rkey *keys,
@@ -676,9 +681,7 @@ int qvl_remote_get_value(struct qvl_remote *r, const char *key, void **buf,
 static int ok_reply(void *arg, unsigned i, redisReply *rep)
 {
 	(void)i;
-	if (rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK"))
-		return 0;
-	return qvl_rreply_error(arg, rep, "SET");
+	return status_reply(arg, rep, "OK", "SET");
 }
 
 int qvl_remote_set_value(struct qvl_remote *r, const char *key,

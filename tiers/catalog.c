@@ -261,3 +261,36 @@ int qvl_cat_range_del(sqlite3_stmt *st, uint64_t ino, uint64_t first,
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
 }
+
+int qvl_cat_side_put(sqlite3_stmt *st, uint64_t ino, uint64_t idx,
+		     const void *blob, uint32_t len)
+{
+	if (ino > INT64_MAX || idx > INT64_MAX || len > INT32_MAX)
+		return -EINVAL;
+	int rc = SQLITE_ERROR;
+	if (sqlite3_bind_int64(st, 1, (int64_t)ino) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 2, (int64_t)idx) == SQLITE_OK &&
+	    sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC) ==
+		    SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_clear_bindings(st); /* the blob is the caller's */
+	sqlite3_reset(st);
+	return qvl_cat_errno(rc);
+}
+
+int qvl_cat_side_load(struct qvl_catalog *cat, const char *sql,
+		      qvl_cat_side_fn *fn, void *arg)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	int rc, ret = 0;
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ret = fn(arg, sqlite3_column_int64(st, 0),
+			 sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 2),
+			 sqlite3_column_bytes(st, 2));
+	sqlite3_finalize(st);
+	if (ret)
+		return ret;
+	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+}

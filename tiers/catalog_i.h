@@ -81,6 +81,17 @@ int qvl_cat_side_open(struct qvl_catalog *cat, const char *schema,
 		      sqlite3_stmt **put, sqlite3_stmt **del);
 int qvl_cat_range_del(sqlite3_stmt *st, uint64_t ino, uint64_t first,
 		      uint64_t last);
+/* Run put statement @st (?1 ino, ?2 idx, ?3 the blob @blob, @len bytes;
+ * bound without a copy, unbound before returning). */
+int qvl_cat_side_put(sqlite3_stmt *st, uint64_t ino, uint64_t idx,
+		     const void *blob, uint32_t len);
+/* Each row of @sql ("SELECT ino, idx, blob FROM ...") to @fn as it is
+ * stored (the callers judge damage: negative numbers, odd lengths); the
+ * first nonzero return of @fn ends the walk and is returned. */
+typedef int qvl_cat_side_fn(void *arg, int64_t ino, int64_t idx,
+			    const void *blob, int len);
+int qvl_cat_side_load(struct qvl_catalog *cat, const char *sql,
+		      qvl_cat_side_fn *fn, void *arg);
 
 /* catalog_remote.c: make the remote_chunks table if it is missing (format
  * 3 from then on); record chunk (@ino, @idx)'s key; drop the rows of

@@ -57,23 +57,29 @@ int qvl_catalog_has_inline(const struct qvl_catalog *cat)
 int qvl_catalog_put_inline(struct qvl_catalog *cat, uint64_t ino,
 			   uint64_t idx, const void *frame, uint32_t len)
 {
-	sqlite3_stmt *st = cat->inline_put;
-	if (!st)
+	if (!cat->inline_put)
 		return -EOPNOTSUPP;
 	if (ino > INT64_MAX || idx > INT64_MAX || !len)
 		return -EINVAL;
 	int rc = qvl_cat_begin(cat);
-	if (rc)
-		return rc;
-	if (sqlite3_bind_int64(st, 1, (int64_t)ino) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, (int64_t)idx) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 3, frame, (int)len, SQLITE_STATIC) !=
-		    SQLITE_OK)
-		return -EIO;
-	rc = sqlite3_step(st);
-	sqlite3_clear_bindings(st); /* the frame is the caller's */
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+	return rc ? rc : qvl_cat_side_put(cat->inline_put, ino, idx, frame, len);
+}
+
+struct inline_load {
+	int (*fn)(void *arg, uint64_t ino, uint64_t idx, const void *frame,
+		  uint32_t len);
+	void *arg;
+};
+
+/* A damaged row is the caller's to judge: it cannot tell a negative
+ * number from a huge one, so both come as huge. */
+static int inline_row(void *arg, int64_t ino, int64_t idx, const void *frame,
+		      int len)
+{
+	const struct inline_load *l = arg;
+	return l->fn(l->arg, ino < 0 ? UINT64_MAX : (uint64_t)ino,
+		     idx < 0 ? UINT64_MAX : (uint64_t)idx, frame,
+		     frame && len > 0 ? (uint32_t)len : 0);
 }
 
 int qvl_catalog_load_inline(struct qvl_catalog *cat,
@@ -81,28 +87,9 @@ int qvl_catalog_load_inline(struct qvl_catalog *cat,
 				      const void *frame, uint32_t len),
 			    void *arg)
 {
-	sqlite3_stmt *st;
+	struct inline_load l = { fn, arg };
 	if (!cat->inline_put)
 		return 0;
-	if (sqlite3_prepare_v2(cat->db, "SELECT ino, idx, frame FROM"
-				" inline_frames", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t ino = sqlite3_column_int64(st, 0);
-		int64_t idx = sqlite3_column_int64(st, 1);
-		const void *frame = sqlite3_column_blob(st, 2);
-		int len = sqlite3_column_bytes(st, 2);
-		/* A damaged row is the caller's to judge: it cannot tell a
-		 * negative number from a huge one, so both come as huge. */
-		ret = fn(arg, ino < 0 ? UINT64_MAX : (uint64_t)ino,
-			 idx < 0 ? UINT64_MAX : (uint64_t)idx, frame,
-			 frame && len > 0 ? (uint32_t)len : 0);
-		if (ret)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (ret)
-		return ret;
-	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+	return qvl_cat_side_load(cat, "SELECT ino, idx, frame FROM"
+				      " inline_frames", inline_row, &l);
 }

@@ -44,29 +44,45 @@ int qvl_cat_remote_del(struct qvl_catalog *cat, uint64_t ino, uint64_t first,
 int qvl_cat_remote_put(struct qvl_catalog *cat, uint64_t ino, uint64_t idx,
 		       const struct qvl_rkey *key, uint32_t rlen)
 {
-	sqlite3_stmt *st = cat->remote_put;
 	uint8_t k[QVL_CAT_RKEY_LEN];
-	if (!st)
+	if (!cat->remote_put)
 		return -EOPNOTSUPP;
-	if (ino > INT64_MAX || idx > INT64_MAX || !key)
+	if (!key)
 		return -EINVAL;
 	memcpy(k, key->hash, 16);
 	k[16] = key->codec;
 	for (int i = 0; i < 4; i++)
 		k[17 + i] = (uint8_t)(rlen >> (8 * i));
-	if (sqlite3_bind_int64(st, 1, (int64_t)ino) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, (int64_t)idx) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 3, k, sizeof(k), SQLITE_TRANSIENT) !=
-		    SQLITE_OK)
-		return -EIO;
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+	return qvl_cat_side_put(cat->remote_put, ino, idx, k, sizeof(k));
 }
 
 int qvl_catalog_has_remote(const struct qvl_catalog *cat)
 {
 	return cat->remote_put != NULL;
+}
+
+struct remote_load {
+	int (*fn)(void *arg, uint64_t ino, uint64_t idx,
+		  const struct qvl_rkey *key, uint32_t rlen);
+	void *arg;
+};
+
+/* A damaged row (bad key length) is skipped: its chunk then has no key
+ * and reads fail with -EIO, as for a bad frame. */
+static int remote_row(void *arg, int64_t ino, int64_t idx, const void *blob,
+		      int len)
+{
+	const struct remote_load *l = arg;
+	const uint8_t *k = blob;
+	struct qvl_rkey key;
+	uint32_t rlen = 0;
+	if (!k || len != QVL_CAT_RKEY_LEN || ino < 0 || idx < 0)
+		return 0;
+	memcpy(key.hash, k, 16);
+	key.codec = k[16];
+	for (int i = 0; i < 4; i++)
+		rlen |= (uint32_t)k[17 + i] << (8 * i);
+	return l->fn(l->arg, (uint64_t)ino, (uint64_t)idx, &key, rlen);
 }
 
 int qvl_catalog_load_remote(struct qvl_catalog *cat,
@@ -75,34 +91,9 @@ int qvl_catalog_load_remote(struct qvl_catalog *cat,
 				      uint32_t rlen),
 			    void *arg)
 {
-	sqlite3_stmt *st;
+	struct remote_load l = { fn, arg };
 	if (!cat->remote_put)
 		return 0;
-	if (sqlite3_prepare_v2(cat->db, "SELECT ino, idx, key FROM"
-				" remote_chunks", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t ino = sqlite3_column_int64(st, 0);
-		int64_t idx = sqlite3_column_int64(st, 1);
-		const uint8_t *k = sqlite3_column_blob(st, 2);
-		struct qvl_rkey key;
-		/* A damaged row (bad key length) is skipped: its chunk then
-		 * has no key and reads fail with -EIO, as for a bad frame. */
-		if (!k || sqlite3_column_bytes(st, 2) != QVL_CAT_RKEY_LEN ||
-		    ino < 0 || idx < 0)
-			continue;
-		memcpy(key.hash, k, 16);
-		key.codec = k[16];
-		uint32_t rlen = 0;
-		for (int i = 0; i < 4; i++)
-			rlen |= (uint32_t)k[17 + i] << (8 * i);
-		ret = fn(arg, (uint64_t)ino, (uint64_t)idx, &key, rlen);
-		if (ret)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (ret)
-		return ret;
-	return rc == SQLITE_DONE ? 0 : qvl_cat_errno(rc);
+	return qvl_cat_side_load(cat, "SELECT ino, idx, key FROM"
+				      " remote_chunks", remote_row, &l);
 }

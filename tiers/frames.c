@@ -99,17 +99,18 @@ void qvl_tm_frames_read(struct qvl_tm *tm, struct qvl_nvme_req *r,
 	unsigned nr = 0, nl = 0;
 	if (n > MAXB)
 		n = MAXB; /* callers' batches are never larger */
-	for (unsigned i = 0; i < n; i++) {
-		if (r[i].slot == QVL_CAT_SLOT_REMOTE) {
+	for (unsigned i = 0; i < n; i++)
+		if (r[i].slot == QVL_CAT_SLOT_REMOTE)
 			remote[nr++] = i;
-		} else {
+	if (!nr) { /* a mount without a remote tier: the store's batch */
+		qvl_nvme_read_each(tm->cfg.nvme, r, n, done, arg);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i].slot != QVL_CAT_SLOT_REMOTE) {
 			lp.map[nl] = i;
 			lp.req[nl++] = r[i];
 		}
-	}
-	if (!nr) {
-		qvl_nvme_read_each(tm->cfg.nvme, r, n, done, arg);
-		return;
 	}
 	/* The network first: its frames decode on the crew while the disk
 	 * reads the store's. */

@@ -449,16 +449,24 @@ struct encode_batch {
 	unsigned char raw[TM_BATCH]; /* encode_inline_job() chose NONE */
 };
 
+/* The first @n bytes of @ram coded into bounce buffer @i on worker @w. */
+static int encode_into(struct qvl_tm *tm, unsigned w, const void *ram,
+		       size_t n, enum qvl_dtype dtype,
+		       enum qvl_codec_policy codec, unsigned i, size_t *len)
+{
+	*len = 0;
+	return qvl_codec_encode_ctx(tm->codec[w], ram, n, dtype, codec,
+				    (char *)tm->bounce +
+					    (size_t)i * tm->slot_size,
+				    tm->slot_size, len);
+}
+
 int qvl_tm_encode(struct qvl_tm *tm, unsigned w, const void *ram,
 		  size_t chunk, enum qvl_dtype dtype,
 		  enum qvl_codec_policy codec, unsigned i, size_t *len)
 {
-	*len = 0;
-	return qvl_codec_encode_ctx(tm->codec[w], ram,
-				    trimmed_len(ram, chunk), dtype,
-				    codec, (char *)tm->bounce +
-						   (size_t)i * tm->slot_size,
-				    tm->slot_size, len);
+	return encode_into(tm, w, ram, trimmed_len(ram, chunk), dtype, codec,
+			   i, len);
 }
 
 /* Encode chunk @i of the batch into bounce buffer @i, on worker @w. */
@@ -617,12 +625,8 @@ static void encode_inline_job(void *arg, unsigned i, unsigned w)
 	    n + QVL_CODEC_HEADER_SIZE <= QVL_INLINE_MAX)
 		policy = QVL_CODEC_POLICY_NONE;
 	eb->raw[i] = policy == QVL_CODEC_POLICY_NONE;
-	eb->len[i] = 0;
-	eb->rc[i] = qvl_codec_encode_ctx(eb->tm->codec[w], c->ram, n, b->dtype,
-					 policy, (char *)eb->tm->bounce +
-							 (size_t)i *
-								 eb->tm->slot_size,
-					 eb->tm->slot_size, &eb->len[i]);
+	eb->rc[i] = encode_into(eb->tm, w, c->ram, n, b->dtype, policy, i,
+				&eb->len[i]);
 }
 
 int qvl_tm_write_inline(struct qvl_tm *tm, struct qvl_chunk **cs, unsigned n)

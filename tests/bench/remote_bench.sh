@@ -178,24 +178,12 @@ TABLE=$T/table.md
 cat "$TABLE"
 
 if [ "$WRITE_DOC" = 1 ]; then
-	"$PY" - docs/BENCHMARKS.md "$TABLE" <<'P'
-import re, sys
-doc, table = sys.argv[1:3]
-head = "## Remote tier: a pulled model vs Redis's own ceiling"
-intro = (
-    "A model pushed to Redis (loopback TCP, one server) and pulled into a\n"
-    "fresh mount with an empty store: every byte of the cold read comes\n"
-    "from Redis, is checked against its key and decoded.  The ceiling is\n"
-    "redis-benchmark GETting values of the model's mean frame size; the\n"
-    "target (issue 13) is 0.7 of it in logical bytes.\n")
-sec = head + "\n\n" + intro + "\n" + open(table).read().rstrip("\n") + "\n"
-text = open(doc).read()
-m = re.search(r"^" + re.escape(head) + r"\n.*?(?=^## |\Z)", text, re.S | re.M)
-if m:
-    text = text[:m.start()] + sec + ("\n" if text[m.end():] else "") + text[m.end():]
-else:
-    text = text.rstrip("\n") + "\n\n" + sec
-open(doc, "w").write(text)
-P
+	"$PY" tests/bench/doc_section.py docs/BENCHMARKS.md \
+		"## Remote tier: a pulled model vs Redis's own ceiling" "$TABLE" \
+		"A model pushed to Redis (loopback TCP, one server) and pulled into a
+fresh mount with an empty store: every byte of the cold read comes
+from Redis, is checked against its key and decoded.  The ceiling is
+redis-benchmark GETting values of the model's mean frame size; the
+target (issue 13) is 0.7 of it in logical bytes." || exit 1
 	log "wrote docs/BENCHMARKS.md"
 fi

@@ -285,30 +285,14 @@ cat "$TABLE"
 
 if [ "$WRITE_DOC" = 1 ]; then
 	DOC=docs/BENCHMARKS.md
-	# Re-read right before writing: only this section is replaced.
-	"$PY" - "$DOC" "$TABLE" <<'EOF'
-import os, re, sys
-doc, table = sys.argv[1:3]
-head = "## NVMe tier: qvlmemfs vs the raw disk"
-body = open(table).read().rstrip("\n")
-intro = (
-    "The store on the same filesystem as the raw-disk references. A bf16\n"
-    "model three times the RAM budget is written through the mount, which is\n"
-    "unmounted; after drop_caches and a fresh mount every tensor is read with\n"
-    "1 MiB reads. *Disk* bytes/s counts the compressed frames read from the\n"
-    "store (`tiering.frame_bytes_read`), *logical* the file bytes; both are\n"
-    "compared with fio's O_DIRECT sequential read of the same disk. Ratios are\n"
-    "the median of the per-repetition ratios.\n")
-sec = head + "\n\n" + intro + "\n" + body + "\n"
-text = open(doc).read() if os.path.exists(doc) else (
-    "# Benchmarks\n\nNumbers measured on the machines named in each section; "
-    "every section says the command that produced it.\n")
-m = re.search(r"^" + re.escape(head) + r"\n.*?(?=^## |\Z)", text, re.S | re.M)
-if m:
-    text = text[:m.start()] + sec + ("\n" if text[m.end():] else "") + text[m.end():]
-else:
-    text = text.rstrip("\n") + "\n\n" + sec
-open(doc, "w").write(text)
-EOF
+	"$PY" tests/bench/doc_section.py "$DOC" \
+		"## NVMe tier: qvlmemfs vs the raw disk" "$TABLE" \
+		"The store on the same filesystem as the raw-disk references. A bf16
+model three times the RAM budget is written through the mount, which is
+unmounted; after drop_caches and a fresh mount every tensor is read with
+1 MiB reads. *Disk* bytes/s counts the compressed frames read from the
+store (\`tiering.frame_bytes_read\`), *logical* the file bytes; both are
+compared with fio's O_DIRECT sequential read of the same disk. Ratios are
+the median of the per-repetition ratios." || exit 1
 	log "wrote $DOC"
 fi

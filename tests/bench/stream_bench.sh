@@ -189,17 +189,6 @@ EOF
 )
 echo "$TABLE"
 if [ "$WRITE_DOC" = 1 ]; then
-	doc=docs/BENCHMARKS.md
-	$PY - "$doc" "$TABLE" <<'EOF'
-import sys, re
-path, table = sys.argv[1], sys.argv[2]
-s = open(path).read()
-head = "## Streaming a model larger than memory"
-sec = head + "\n\n" + table + "\n"
-if head in s:
-    s = re.sub(re.escape(head) + r"\n.*?(?=\n## |\Z)", lambda m: sec, s, flags=re.S)
-else:
-    s = s.rstrip("\n") + "\n\n" + sec
-open(path, "w").write(s)
-EOF
+	$PY tests/bench/doc_section.py docs/BENCHMARKS.md \
+		"## Streaming a model larger than memory" <(echo "$TABLE") || exit 1
 fi
