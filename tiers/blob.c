@@ -348,8 +348,8 @@ static int plan_own(struct qvl_blob *b, uint64_t first, uint64_t last,
 	}
 	if (!n)
 		return 0;
-	/* Batches run one at a time (the work lock): one running and one
-	 * ready is all the disk and the crew can use.  More would only hold
+	/* One batch decoding and one on the disk is all the disk and the
+	 * crew can use (AHEAD_LANES).  More would only hold
 	 * RAM in flight, and with 64 streams that RAM came out of what the
 	 * streams were still reading (the store served 2x what they read).
 	 * Wait for a landing instead (only a READ that needs the store). */

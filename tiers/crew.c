@@ -20,6 +20,7 @@ struct crew_job {
 	qvl_crew_fn *fn;
 	void *arg;
 	unsigned job;
+	struct qvl_crew_batch *batch;
 };
 
 struct crew_thread {
@@ -36,11 +37,13 @@ struct qvl_crew {
 	unsigned want; /* threads asked for */
 	pthread_mutex_t mu;
 	pthread_cond_t work; /* a job was queued, or stop */
-	pthread_cond_t idle; /* pending fell to 0 */
+	pthread_cond_t idle; /* some batch's pending fell to 0 */
 	struct crew_job q[CREW_QUEUE];
 	unsigned head, count;
-	unsigned pending; /* posted and not finished, queued or running */
 	int stop;
+	/* What qvl_crew_post() and qvl_crew_wait() use: the batch of the one
+	 * caller at a time that posts that way, as worker 0. */
+	struct qvl_crew_batch dflt;
 	unsigned nthreads;
 	struct crew_thread t[CREW_MAX_THREADS];
 };
@@ -54,10 +57,28 @@ static struct crew_job take(struct qvl_crew *c)
 	return j;
 }
 
-/* A job finished: the caller holds mu. */
-static void finished(struct qvl_crew *c)
+/* Take the oldest queued job of batch @b into *@j: 0 when none is queued.
+ * The caller holds mu.  The ones behind it move up (a few dozen at most). */
+static int take_of(struct qvl_crew *c, struct qvl_crew_batch *b,
+		   struct crew_job *j)
 {
-	if (--c->pending == 0)
+	for (unsigned k = 0; k < c->count; k++) {
+		if (c->q[(c->head + k) % CREW_QUEUE].batch != b)
+			continue;
+		*j = c->q[(c->head + k) % CREW_QUEUE];
+		for (; k + 1 < c->count; k++)
+			c->q[(c->head + k) % CREW_QUEUE] =
+				c->q[(c->head + k + 1) % CREW_QUEUE];
+		c->count--;
+		return 1;
+	}
+	return 0;
+}
+
+/* A job of @b finished: the caller holds mu. */
+static void finished(struct qvl_crew *c, struct qvl_crew_batch *b)
+{
+	if (--b->pending == 0)
 		pthread_cond_broadcast(&c->idle);
 }
 
@@ -75,7 +96,7 @@ static void *crew_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		j.fn(j.arg, j.job, t->worker);
 		pthread_mutex_lock(&c->mu);
-		finished(c);
+		finished(c, j.batch);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return NULL;
@@ -96,7 +117,8 @@ static void crew_start(struct qvl_crew *c)
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->work, NULL);
 	pthread_cond_init(&c->idle, NULL);
-	c->head = c->count = c->pending = 0;
+	c->head = c->count = 0;
+	c->dflt.pending = 0;
 	c->stop = 0;
 	c->nthreads = 0;
 	c->owner = getpid();
@@ -125,6 +147,7 @@ int qvl_crew_create(unsigned threads, struct qvl_crew **out)
 	if (!c)
 		return -ENOMEM;
 	c->want = threads > CREW_MAX_THREADS ? CREW_MAX_THREADS : threads;
+	qvl_crew_batch_init(&c->dflt, c, 0);
 	*out = c;
 	return 0;
 }
@@ -152,42 +175,61 @@ unsigned qvl_crew_size(const struct qvl_crew *c)
 	return c->want + 1;
 }
 
-void qvl_crew_post(struct qvl_crew *c, qvl_crew_fn *fn, void *arg,
-		   unsigned job)
+void qvl_crew_batch_init(struct qvl_crew_batch *b, struct qvl_crew *c,
+			 unsigned worker)
 {
+	*b = (struct qvl_crew_batch){ .crew = c, .worker = worker };
+}
+
+void qvl_crew_batch_post(struct qvl_crew_batch *b, qvl_crew_fn *fn,
+			 void *arg, unsigned job)
+{
+	struct qvl_crew *c = b->crew;
 	if (!crew_ready(c)) {
-		fn(arg, job, 0);
+		fn(arg, job, b->worker);
 		return;
 	}
 	pthread_mutex_lock(&c->mu);
 	if (c->count == CREW_QUEUE) {
 		pthread_mutex_unlock(&c->mu);
-		fn(arg, job, 0);
+		fn(arg, job, b->worker);
 		return;
 	}
-	c->q[(c->head + c->count) % CREW_QUEUE] =
-		(struct crew_job){ .fn = fn, .arg = arg, .job = job };
+	c->q[(c->head + c->count) % CREW_QUEUE] = (struct crew_job){
+		.fn = fn, .arg = arg, .job = job, .batch = b };
 	c->count++;
-	c->pending++;
+	b->pending++;
 	pthread_cond_signal(&c->work);
 	pthread_mutex_unlock(&c->mu);
 }
 
-void qvl_crew_wait(struct qvl_crew *c)
+void qvl_crew_batch_wait(struct qvl_crew_batch *b)
 {
+	struct qvl_crew *c = b->crew;
+	struct crew_job j;
 	if (c->owner != getpid() || !c->nthreads)
 		return;
 	pthread_mutex_lock(&c->mu);
-	while (c->count) {
-		struct crew_job j = take(c);
+	while (take_of(c, b, &j)) {
 		pthread_mutex_unlock(&c->mu);
-		j.fn(j.arg, j.job, 0);
+		j.fn(j.arg, j.job, b->worker);
 		pthread_mutex_lock(&c->mu);
-		finished(c);
+		finished(c, b);
 	}
-	while (c->pending)
+	while (b->pending)
 		pthread_cond_wait(&c->idle, &c->mu);
 	pthread_mutex_unlock(&c->mu);
+}
+
+void qvl_crew_post(struct qvl_crew *c, qvl_crew_fn *fn, void *arg,
+		   unsigned job)
+{
+	qvl_crew_batch_post(&c->dflt, fn, arg, job);
+}
+
+void qvl_crew_wait(struct qvl_crew *c)
+{
+	qvl_crew_batch_wait(&c->dflt);
 }
 
 void qvl_crew_run(struct qvl_crew *c, qvl_crew_fn *fn, void *arg, unsigned n)

@@ -74,7 +74,7 @@ static void read_remote(struct qvl_tm *tm, struct qvl_nvme_req *r,
 		struct qvl_nvme_req *q = &r[which[k]];
 		rp.g[k] = (struct qvl_remote_get){ .key = &keys[which[k]],
 						   .buf = q->buf,
-						   .cap = tm->slot_size,
+						   .cap = qvl_nvme_padded(q->len),
 						   .len = q->len,
 						   .result = -ENOTCONN };
 	}
@@ -85,9 +85,10 @@ static void read_remote(struct qvl_tm *tm, struct qvl_nvme_req *r,
 	else
 		for (unsigned k = 0; k < n; k++)
 			remote_arrived(&rp, k);
-	tm->st.remote_fetched += rp.fetched;
-	tm->st.remote_failed += rp.failed;
-	tm->st.remote_bytes += rp.bytes;
+	/* readahead lanes run at once: no lock is common to all callers */
+	__atomic_fetch_add(&tm->st.remote_fetched, rp.fetched, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&tm->st.remote_failed, rp.failed, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&tm->st.remote_bytes, rp.bytes, __ATOMIC_RELAXED);
 }
 
 void qvl_tm_frames_read(struct qvl_tm *tm, struct qvl_nvme_req *r,

@@ -145,12 +145,13 @@ int qvl_blob_read(struct qvl_blob *blob, void *buf, size_t len, uint64_t off);
  * qvl_blob_read_ahead() fetches only what it needs itself, and plans the
  * chunks after it into @ah: given RAM now and marked in flight.  The
  * caller then drops its lock, replies, and calls qvl_tm_ahead_run() (the
- * disk reads and the decoding, on the crew), then qvl_tm_ahead_land()
- * with the lock held again (the chunks become resident, or are given up
- * if anything changed them meanwhile).  A read that needs a chunk in
+ * disk reads and the decoding, on the crew; each chunk becomes resident
+ * under the lock as soon as it is decoded, or is given up if anything
+ * changed it meanwhile), then qvl_tm_ahead_land() with the lock held
+ * again (the batch's end).  A read that needs a chunk in
  * flight waits for it, releasing the lock meanwhile.  Needs cfg.lock.
  */
-#define QVL_AHEAD_MAX 16
+#define QVL_AHEAD_MAX 8
 struct qvl_chunk;
 struct qvl_tm;
 struct qvl_zframe;

@@ -35,7 +35,8 @@ static int workers_create(struct qvl_tm *tm, unsigned threads)
 	int rc = qvl_crew_create(threads, &tm->crew);
 	if (rc)
 		return rc;
-	unsigned n = qvl_crew_size(tm->crew);
+	/* the readahead lanes' contexts after the crew's */
+	unsigned n = qvl_crew_size(tm->crew) + AHEAD_LANES;
 	tm->slot_size = qvl_nvme_slot_size(tm->cfg.nvme);
 	tm->codec = calloc(n, sizeof(*tm->codec));
 	tm->bounce = aligned_alloc(QVL_NVME_ALIGN, TM_BATCH * tm->slot_size);
@@ -43,7 +44,8 @@ static int workers_create(struct qvl_tm *tm, unsigned threads)
 		return -ENOMEM;
 	if (tm->cfg.lock) {
 		tm->abounce = aligned_alloc(QVL_NVME_ALIGN,
-					    TM_BATCH * tm->slot_size);
+					    (size_t)AHEAD_LANES * QVL_AHEAD_MAX *
+						    tm->slot_size);
 		if (!tm->abounce)
 			return -ENOMEM;
 	}
@@ -69,6 +71,8 @@ int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out)
 	pthread_mutex_init(&tm->work, &ma);
 	pthread_mutexattr_destroy(&ma);
 	pthread_cond_init(&tm->landed, NULL);
+	pthread_mutex_init(&tm->lane_mu, NULL);
+	pthread_cond_init(&tm->lane_free, NULL);
 	qvl_tm_room_init(tm);
 	if (cfg->nvme) {
 		int rc = workers_create(tm, cfg->workers);
@@ -92,7 +96,7 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 		return;
 	qvl_tm_mover_stop(tm);
 	if (tm->crew) {
-		unsigned n = qvl_crew_size(tm->crew);
+		unsigned n = qvl_crew_size(tm->crew) + AHEAD_LANES;
 		for (unsigned w = 0; w < n && tm->codec; w++)
 			qvl_codec_ctx_free(tm->codec[w]);
 		qvl_crew_destroy(tm->crew);
@@ -101,6 +105,8 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 	free(tm->bounce);
 	free(tm->abounce);
 	pthread_cond_destroy(&tm->landed);
+	pthread_cond_destroy(&tm->lane_free);
+	pthread_mutex_destroy(&tm->lane_mu);
 	pthread_mutex_destroy(&tm->work);
 	free(tm->deferred);
 	qvl_tm_grave_free(tm);

@@ -222,6 +222,10 @@ struct tm_deferred {
 /* The tiers that take far files first (predict.c), each at its own pace. */
 enum tm_pred_tier { PRED_RAW, PRED_Z, PRED_PC, PRED_TIERS };
 
+/* Readahead batches that may run at once (ahead.c): while one decodes,
+ * the next one's reads are on the disk. */
+#define AHEAD_LANES 2
+
 struct qvl_tm {
 	struct qvl_tm_config cfg;
 	size_t slot_size;
@@ -231,14 +235,19 @@ struct qvl_tm {
 	struct qvl_crew *crew; /* decodes and encodes a batch on all cores */
 	struct qvl_codec_ctx **codec; /* per crew worker (0 is the caller) */
 	void *bounce;   /* TM_BATCH aligned frame buffers */
-	/* Readahead without the caller's lock (ahead.c): the crew, codec
-	 * contexts and bounce buffers are taken under work (recursive; after
-	 * the caller's lock when both are held); abounce is the batch's own
-	 * frame buffers; landed is signalled, under cfg.lock, when a batch
-	 * lands. */
+	/* The crew's default batch, codec contexts 0..crew size - 1 and
+	 * bounce are taken under work (recursive; after the caller's lock
+	 * when both are held).  Readahead without the caller's lock (ahead.c)
+	 * runs in lanes instead: AHEAD_LANES batches at once, each with its
+	 * own QVL_AHEAD_MAX frame buffers in abounce, its own codec context
+	 * (crew size + lane) and crew batch, taken under lane_mu; landed is
+	 * signalled, under cfg.lock, when a batch lands. */
 	pthread_mutex_t work;
 	pthread_cond_t landed;
 	void *abounce;
+	pthread_mutex_t lane_mu;
+	pthread_cond_t lane_free;
+	uint8_t lane_busy[AHEAD_LANES];
 	unsigned own_inflight; /* batches of READs' own chunks planned */
 	size_t zpiece;  /* bytes per piece of a frame in RAM */
 
