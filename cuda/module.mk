@@ -1,5 +1,5 @@
 # cuda/: the GPU tier behind qvl_gpu.h.  Without CUDA only the stub builds.
-GPU_SRCS := cuda/gpu_stub.c
+GPU_SRCS := cuda/gpu_stub.c cuda/buddy.c
 GPU_OBJS := $(GPU_SRCS:%.c=$(BUILD)/%.o)
 
 $(BUILD)/libqvlgpu.a: $(GPU_OBJS)
