@@ -1,64 +1,31 @@
 /*
  * codec_float.c - bf16, f16 and f32 to and from float, round to nearest
- * even, without relying on compiler _Float16 support.
+ * even, without relying on compiler _Float16 support.  The arithmetic is
+ * in qvl_float_math.h, shared with the GPU's kernels.
  */
 #include <math.h>
 
 #include "codec_float_i.h"
+#include "qvl_float_math.h"
 
 float qvl_bf16_to_float(uint16_t h)
 {
-	uint32_t u = (uint32_t)h << 16;
-	float f;
-
-	memcpy(&f, &u, 4);
-	return f;
+	return qvl_fm_bf16_to_float(h);
 }
 
 uint16_t qvl_float_to_bf16(float f)
 {
-	uint32_t u;
-
-	memcpy(&u, &f, 4);
-	if ((u & 0x7fffffffu) > 0x7f800000u) /* NaN: keep it quiet */
-		return (uint16_t)(u >> 16 | 0x40);
-	return (uint16_t)((u + 0x7fffu + (u >> 16 & 1)) >> 16);
+	return qvl_fm_float_to_bf16(f);
 }
 
 float qvl_f16_to_float(uint16_t h)
 {
-	unsigned e = h >> 10 & 0x1f, m = h & 0x3ff;
-	float f;
-
-	if (e == 0)
-		f = ldexpf((float)m, -24);
-	else if (e == 31)
-		f = m ? NAN : INFINITY;
-	else
-		f = ldexpf((float)(m | 0x400), (int)e - 25);
-	return (h & 0x8000) ? -f : f;
+	return qvl_fm_f16_to_float(h);
 }
 
 uint16_t qvl_float_to_f16(float f)
 {
-	uint32_t u, sign, a;
-
-	memcpy(&u, &f, 4);
-	sign = u >> 16 & 0x8000;
-	a = u & 0x7fffffffu;
-	if (a > 0x7f800000u)
-		return (uint16_t)(sign | 0x7e00);
-	if (a >= 0x477ff000u) /* rounds to >= 65536: infinity */
-		return (uint16_t)(sign | 0x7c00);
-	if (a < 0x38800000u) { /* below 2^-14: subnormal, step 2^-24 */
-		float v;
-		memcpy(&v, &a, 4);
-		return (uint16_t)(sign | (uint32_t)rintf(v * 16777216.0f));
-	}
-	/* Rebias 127 -> 15 and round 23 mantissa bits to 10, ties to even. */
-	a -= 0x38000000u;
-	a += 0xfffu + (a >> 13 & 1);
-	return (uint16_t)(sign | a >> 13);
+	return qvl_fm_float_to_f16(f);
 }
 
 float qvl_load_float(const uint8_t *p, enum qvl_dtype dtype)

@@ -19,8 +19,7 @@
 
 #include "codec_float_i.h"
 #include "codec_i.h"
-
-#define QVL_LOSSY_BLOCK 32
+#include "qvl_float_math.h"
 
 int qvl_lossy_supported(enum qvl_dtype dtype)
 {
@@ -61,20 +60,6 @@ static uint8_t to_e4m3(float y)
 	if (e > 15 || (e == 15 && q > 6))
 		return (uint8_t)(sign | 0x7e); /* 448, the largest finite */
 	return (uint8_t)(sign | (unsigned)e << 3 | q);
-}
-
-static float from_e4m3(uint8_t c)
-{
-	unsigned e = c >> 3 & 15, m = c & 7;
-	float f;
-
-	if ((c & 0x7f) == 0x7f)
-		f = NAN;
-	else if (e == 0)
-		f = ldexpf((float)m, -9);
-	else
-		f = ldexpf((float)(8 + m), (int)e - 10);
-	return (c & 0x80) ? -f : f;
 }
 
 int qvl_lossy_encode(enum qvl_codec_id codec, const uint8_t *src, size_t len,
@@ -140,7 +125,7 @@ int qvl_lossy_decode(enum qvl_codec_id codec, const uint8_t *payload,
 	q = payload + blocks * 4;
 	for (int c = 0; c < 256; c++)
 		lut[c] = codec == QVL_CODEC_Q8_0 ? (float)(int8_t)c :
-						   from_e4m3((uint8_t)c);
+						   qvl_fm_e4m3_to_float((uint8_t)c);
 	for (size_t b = 0; b < blocks; b++) {
 		size_t i0 = b * QVL_LOSSY_BLOCK, i1 = i0 + QVL_LOSSY_BLOCK;
 		uint32_t su = qvl_get32(payload + b * 4);

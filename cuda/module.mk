@@ -1,9 +1,65 @@
-# cuda/: the GPU tier behind qvl_gpu.h.  Without CUDA only the stub builds.
+# cuda/: the GPU tier behind qvl_gpu.h.  The runtime backend is still the
+# stub (every GPU request is ENODEV); the arena's allocator is plain C, and
+# the device kernels build when nvcc is found, so every build compiles them.
+#
+#   CUDA=0         do not look for nvcc
+#   CUDA_HOME=DIR  take DIR/bin/nvcc (else /usr/local/cuda, else PATH)
+#   CUDA_ARCH="61 75 ..."  the sm_ architectures to build (default: those
+#                  of 61 75 80 86 89 90 the nvcc found supports)
+#   NVCC_CCBIN=clang-14    the host compiler nvcc uses (CUDA 11.8 needs it
+#                  with Debian 12's gcc 12)
 GPU_SRCS := cuda/gpu_stub.c cuda/buddy.c
 GPU_OBJS := $(GPU_SRCS:%.c=$(BUILD)/%.o)
+
+CUDA ?= auto
+NVCC :=
+ifneq ($(CUDA),0)
+NVCC := $(firstword $(wildcard $(CUDA_HOME)/bin/nvcc) \
+	$(wildcard /usr/local/cuda/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
+endif
+
+ifneq ($(NVCC),)
+CUDA_WANT_ARCH := 61 75 80 86 89 90
+CUDA_HAS_ARCH := $(patsubst compute_%,%,$(shell $(NVCC) --list-gpu-arch 2>/dev/null))
+CUDA_ARCH ?= $(filter $(CUDA_HAS_ARCH),$(CUDA_WANT_ARCH))
+CUDA_BIN := $(patsubst %/,%,$(dir $(NVCC)))
+CUDA_ROOT := $(patsubst %/,%,$(dir $(CUDA_BIN)))
+# device code for each architecture, and PTX of the newest for later GPUs
+NVCC_FLAGS := -O2 -std=c++17 -Xcompiler -fPIC -Icodecs -Icuda \
+	$(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
+	$(foreach a,$(lastword $(CUDA_ARCH)),-gencode arch=compute_$(a),code=compute_$(a)) \
+	$(if $(NVCC_CCBIN),-ccbin $(NVCC_CCBIN))
+
+$(BUILD)/cuda/%.o: cuda/%.cu
+	@mkdir -p $(dir $@)
+	$(if $(CUDA_ARCH),,$(error nvcc $(NVCC) supports none of $(CUDA_WANT_ARCH): set CUDA_ARCH= or CUDA=0))
+	$(NVCC) $(NVCC_FLAGS) -MMD -MP -c $< -o $@
+
+GPU_OBJS += $(BUILD)/cuda/kernels.o
+
+# The GPU kernels' test (tests/gpu/run runs it; it needs a device); not in
+# sanitizer builds, whose libraries nvcc's link does not know how to take.
+ifneq ($(SAN),1)
+$(BUILD)/tests/gpu/test_gpu_kernels.o: tests/gpu/test_gpu_kernels.c
+	@mkdir -p $(dir $@)
+	$(CC) $(QVL_CFLAGS) $(CFLAGS) -I$(CUDA_ROOT)/include -c $< -o $@
+
+$(BUILD)/tests/gpu_kernels: $(BUILD)/tests/gpu/test_gpu_kernels.o $(BUILD)/cuda/kernels.o $(BUILD)/libqvlcodec.a
+	@mkdir -p $(dir $@)
+	$(NVCC) $(if $(NVCC_CCBIN),-ccbin $(NVCC_CCBIN)) -o $@ $^ $(CODEC_LIBS)
+
+TEST_BINS += $(BUILD)/tests/gpu_kernels
+endif
+endif
 
 $(BUILD)/libqvlgpu.a: $(GPU_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
 LIBS_BUILT += $(BUILD)/libqvlgpu.a
+
+gpu-info:
+	@echo "nvcc: $(or $(NVCC),none (the GPU kernels are not built))"
+	@echo "CUDA_ARCH: $(CUDA_ARCH)"
+
+.PHONY: gpu-info
