@@ -275,7 +275,34 @@ static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	}
 	pthread_mutex_lock(&fs->lock);
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
-	if (!in || !in->blob) {
+	/* What the write covers in part and must read first comes without
+	 * the lock, as a READ's own chunks do: a write into a pulled file
+	 * while Redis is slow does not hold up every other request.  (Left
+	 * over, or evicted again meanwhile: the write fetches it itself.  A
+	 * fetch that failed fails the write: the next try would wait as
+	 * long again, under the lock.) */
+	for (unsigned round = 1; !err && fs->tm && in && in->blob &&
+				 round < QVL_READ_OWN_ROUNDS;
+	     round++) {
+		struct qvl_ahead ah;
+		int rc = qvl_blob_plan_write(in->blob, (uint64_t)off, size,
+					     &ah);
+		if (rc == -EAGAIN)
+			continue;
+		if (rc != 2)
+			break;
+		pthread_mutex_unlock(&fs->lock);
+		qvl_tm_ahead_run(fs->tm, &ah);
+		for (unsigned k = 0; k < ah.n; k++)
+			if (ah.rc[k])
+				err = ah.rc[k] == -ENOMEM ? ENOMEM : EIO;
+		pthread_mutex_lock(&fs->lock);
+		qvl_tm_ahead_land(fs->tm, &ah);
+		in = qvl_inode_get(fs, ino);
+	}
+	if (err) {
+		/* nothing written */
+	} else if (!in || !in->blob) {
 		err = in ? EISDIR : ENOENT;
 	} else {
 		err = write_spilling(fs, in, buf, &size, (uint64_t)off,

@@ -331,8 +331,10 @@ static int fetchable(const struct qvl_chunk *c)
  * their frames (nothing of the range leaves for it, nor a chunk another
  * reader is part way through).  2 when planned; 0 when none, or no such
  * room (the caller fetches under the lock, or reads around); -EAGAIN
- * after waiting for a landing, with two such batches in flight. */
+ * after waiting for a landing, with two such batches in flight.  Chunks
+ * in [@whole_first, @whole_end) are left out (a write covers them whole). */
 static int plan_own(struct qvl_blob *b, uint64_t first, uint64_t last,
+		    uint64_t whole_first, uint64_t whole_end,
 		    struct qvl_ahead *ah)
 {
 	struct qvl_chunk *cs[QVL_AHEAD_MAX];
@@ -341,6 +343,8 @@ static int plan_own(struct qvl_blob *b, uint64_t first, uint64_t last,
 	for (uint64_t i = first; i <= last && i < b->nmap && n < QVL_AHEAD_MAX;
 	     i++) {
 		struct qvl_chunk *c = b->map[i];
+		if (i >= whole_first && i < whole_end)
+			continue;
 		if (fetchable(c) && !c->z && !c->busy && !c->lost) {
 			cs[n++] = c;
 			zcost += qvl_tm_z_cost(b->tm, c);
@@ -387,7 +391,7 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
 		}
 	}
 	if (ah && ah->own_ok && b->tm->cfg.nvme) {
-		int rc = plan_own(b, first, last, ah);
+		int rc = plan_own(b, first, last, 0, 0, ah);
 		if (rc)
 			return rc;
 	}
@@ -680,6 +684,20 @@ again:
 			goto again;
 		}
 	}
+}
+
+int qvl_blob_plan_write(struct qvl_blob *b, uint64_t off, size_t len,
+			struct qvl_ahead *ah)
+{
+	ah->blob = NULL;
+	ah->n = 0;
+	if (!len || check_range(off, len) || !b->tm || !b->tm->cfg.lock ||
+	    !b->tm->abounce || !b->tm->cfg.nvme ||
+	    !(b->on_disk || b->flags & QVL_BLOB_DROPPABLE))
+		return 0;
+	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
+	return plan_own(b, first, last, (off + b->chunk - 1) >> b->shift,
+			(off + len) >> b->shift, ah);
 }
 
 int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,

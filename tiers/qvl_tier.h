@@ -221,6 +221,14 @@ int qvl_blob_write_flags(struct qvl_blob *blob, const void *buf, size_t len,
 int qvl_blob_read_ahead(struct qvl_blob *blob, void *buf, size_t len,
 			uint64_t off, unsigned flags, struct qvl_ahead *ah,
 			struct qvl_reply *r);
+/* The chunks a write of [@off, @off+@len) covers only in part and must
+ * read first, where they are only in the store or the remote tier:
+ * planned into @ah as a read's own (2: run and land it, then write), 0
+ * when there are none (or no room: the write fetches them itself), or
+ * -EAGAIN after waiting for a landing.  So a write into a pulled file
+ * does not hold the caller's lock while Redis answers. */
+int qvl_blob_plan_write(struct qvl_blob *blob, uint64_t off, size_t len,
+			struct qvl_ahead *ah);
 /* Without the caller's lock: read and decode what @ah planned. */
 void qvl_tm_ahead_run(struct qvl_tm *tm, struct qvl_ahead *ah);
 /* With it again: what was read becomes resident; @ah is empty after. */

@@ -202,6 +202,37 @@ truncate -s 65536 "$MNT2/again/layers/y.bin"
 cmp -s <(head -c 100 "$QVL_TMP/y"; head -c 65436 /dev/zero) "$MNT2/again/layers/y.bin" ||
 	fail "old bytes past a truncate came back"
 
+# A write into a chunk that is only in Redis reads it without the
+# filesystem's lock: with Redis stopped, other requests go on while the
+# write waits (and fails within the timeout); with Redis back it works.
+out=$("$CTL" pull snap1 "$MNT2/w" 2>&1) || fail "pull for the write: $out"
+kill -STOP "$RPID"
+(printf 'W' | dd of="$MNT2/w/layers/x.bin" bs=1 seek=$((2 << 20 | 7)) \
+	conv=notrunc status=none 2>/dev/null
+ echo $? >"$QVL_TMP/wrc") &
+WP=$!
+sleep 0.3
+t0=$(date +%s%N)
+eq "$(cat "$MNT2/local.txt")" local "a local file while a write waits for Redis"
+ls "$MNT2/w/layers" >/dev/null || fail "ls while a write waits for Redis"
+t1=$(date +%s%N)
+[ $(((t1 - t0) / 1000000)) -lt 500 ] ||
+	fail "other requests waited $(((t1 - t0) / 1000000)) ms for a write into a chunk in Redis"
+wait $WP
+kill -CONT "$RPID"
+[ "$(cat "$QVL_TMP/wrc")" != 0 ] || fail "a write into a chunk Redis did not answer for succeeded"
+ok=0
+for _ in $(seq 50); do # the connection backs off a while after the timeout
+	cmp -s "$QVL_TMP/x" "$MNT2/w/layers/x.bin" && { ok=1; break; }
+	sleep 0.2
+done
+[ $ok = 1 ] || fail "a failed write changed the file (or reads did not resume)"
+printf 'W' | dd of="$MNT2/w/layers/x.bin" bs=1 seek=$((2 << 20 | 7)) conv=notrunc status=none ||
+	fail "the write with Redis back"
+cp "$QVL_TMP/x" "$QVL_TMP/x3"
+printf 'W' | dd of="$QVL_TMP/x3" bs=1 seek=$((2 << 20 | 7)) conv=notrunc status=none
+cmp -s "$QVL_TMP/x3" "$MNT2/w/layers/x.bin" || fail "the write into a pulled chunk did not stick"
+
 umount2
 qvl_umount
 qvl_done
