@@ -16,6 +16,7 @@
 
 #include "codec_float_i.h"
 #include "codec_i.h"
+#include "lossy_cases.h"
 #include "qvl_gpu_kernels.h"
 
 static int failures;
@@ -29,36 +30,6 @@ static int failures;
 			exit(1);                                            \
 		}                                                           \
 	} while (0)
-
-static uint64_t rs = 88172645463325252ull;
-static double unit(void)
-{
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return (double)(rs >> 11) / 9007199254740992.0;
-}
-
-/* Gaussian-ish weights, std 0.02, with a few large ones. */
-static void fill(uint8_t *p, size_t len, enum qvl_dtype dt)
-{
-	size_t w = dt == QVL_DTYPE_F32 ? 4 : 2;
-	for (size_t i = 0; i + w <= len; i += w) {
-		double g = (unit() + unit() + unit() + unit() - 2.0) * 0.035;
-		if (unit() < 0.001)
-			g *= 40;
-		float f = (float)g;
-		if (dt == QVL_DTYPE_F32) {
-			memcpy(p + i, &f, 4);
-		} else {
-			uint16_t h = dt == QVL_DTYPE_BF16 ? qvl_float_to_bf16(f)
-							  : qvl_float_to_f16(f);
-			memcpy(p + i, &h, 2);
-		}
-	}
-	for (size_t i = len / w * w; i < len; i++)
-		p[i] = (uint8_t)(unit() * 256);
-}
 
 static double ms_between(cudaEvent_t a, cudaEvent_t b)
 {
@@ -75,7 +46,7 @@ static void lossy_case(enum qvl_codec_id codec, enum qvl_dtype dt,
 		*got = malloc(len);
 	void *dpay, *ddst;
 	cudaEvent_t t0, t1;
-	fill(src, len, dt);
+	lossy_case_fill(src, len, dt);
 	if (qvl_lossy_encode(codec, src, len, dt, pay, plen) ||
 	    qvl_lossy_decode(codec, pay, plen, dt, want, len)) {
 		fprintf(stderr, "CPU codec refused the case\n");
@@ -130,7 +101,7 @@ static void merge_case(size_t n, int rot, FILE *res)
 	uint8_t *p = malloc(n * 2);
 	void *dp, *dd;
 	for (size_t i = 0; i < n; i++) {
-		v[i] = (uint16_t)(unit() * 65536);
+		v[i] = (uint16_t)(lossy_case_unit() * 65536);
 		uint16_t r = rot ? (uint16_t)(v[i] << 1 | v[i] >> 15) : v[i];
 		p[i] = (uint8_t)r;
 		p[n + i] = (uint8_t)(r >> 8);

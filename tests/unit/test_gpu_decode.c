@@ -12,36 +12,8 @@
 #include "codec_float_i.h"
 #include "codec_i.h"
 #include "gpu_decode.h"
+#include "gpu/lossy_cases.h"
 #include "harness.h"
-
-static uint64_t rs = 0x9e3779b97f4a7c15ull;
-static double unit(void)
-{
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return (double)(rs >> 11) / 9007199254740992.0;
-}
-
-static void fill(uint8_t *p, size_t len, enum qvl_dtype dt)
-{
-	size_t w = dt == QVL_DTYPE_F32 ? 4 : 2;
-	for (size_t i = 0; i + w <= len; i += w) {
-		double g = (unit() + unit() + unit() + unit() - 2.0) * 0.035;
-		if (unit() < 0.01)
-			g *= unit() < 0.5 ? 1e-6 : 300; /* tiny and huge ones */
-		float f = (float)g;
-		if (dt == QVL_DTYPE_F32) {
-			memcpy(p + i, &f, 4);
-		} else {
-			uint16_t h = dt == QVL_DTYPE_BF16 ? qvl_float_to_bf16(f)
-							  : qvl_float_to_f16(f);
-			memcpy(p + i, &h, 2);
-		}
-	}
-	for (size_t i = len / w * w; i < len; i++)
-		p[i] = (uint8_t)(unit() * 256);
-}
 
 static void lossy_case(enum qvl_codec_id codec, enum qvl_dtype dt, size_t len)
 {
@@ -50,7 +22,7 @@ static void lossy_case(enum qvl_codec_id codec, enum qvl_dtype dt, size_t len)
 	QVL_CHECK_EQ(qvl_gpu_lossy_plen(len, w), plen);
 	uint8_t *src = malloc(len), *pay = malloc(plen), *want = malloc(len);
 	uint8_t *got = malloc(len);
-	fill(src, len, dt);
+	lossy_case_fill(src, len, dt);
 	QVL_CHECK_EQ(qvl_lossy_encode(codec, src, len, dt, pay, plen), 0);
 	QVL_CHECK_EQ(qvl_lossy_decode(codec, pay, plen, dt, want, len), 0);
 	int out = dt == QVL_DTYPE_BF16  ? QVL_GPU_OUT_BF16
@@ -119,7 +91,7 @@ static void t_merge2(void)
 	uint8_t *p = malloc(2 * n);
 	uint16_t *got = malloc(2 * n), *want = malloc(2 * n);
 	for (size_t i = 0; i < 2 * n; i++)
-		p[i] = (uint8_t)(unit() * 256);
+		p[i] = (uint8_t)(lossy_case_unit() * 256);
 	for (int rot = 0; rot < 2; rot++) {
 		const uint8_t *planes[2] = { p, p + n };
 		qvl_codec_merge(planes, n, 2, rot, (uint8_t *)want);
