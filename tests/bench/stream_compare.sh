@@ -15,8 +15,9 @@
 #   -r REPS    runs per build, interleaved (default 3)
 #
 # Prints one line per run: the build, each pass's logical GB/s, the daemon's
-# CPU seconds (user+sys) and the cgroup's peak; then per build the median of
-# each pass.  The store is written once with the first build, and each run
+# CPU seconds (user+sys), the cgroup's peak, and the READs that waited for
+# the store with their mean time in the daemon; then per build the median
+# of each pass.  The store is written once with the first build, and each run
 # starts from a copy of it.
 set -u
 DIR=/var/tmp LIMIT=1024 PASSES=4 REPS=3
@@ -99,11 +100,17 @@ for r in $(seq "$REPS"); do
 		for _ in $(seq 100); do mountpoint -q "$MNT" && break; sleep 0.05; done
 		gbs=$(sh -c "echo \$\$ >$CG/cgroup.procs; exec $PY $W/reader.py $MNT $PASSES")
 		cpu=$(awk '{printf "%.2f", ($14 + $15) / 100}' /proc/$DPID/stat)
+		# READs that waited for the store: how many, and their mean time
+		# in the daemon (.qvl/metrics, source "store")
+		waits=$(awk -F'[ }]' '/^qvlmemfs_read_seconds_sum\{source="store"/ {s = $NF}
+			/^qvlmemfs_read_seconds_count\{source="store"/ {n = $NF}
+			END {printf "%d READs from the store, %.2f ms each", n, n ? s * 1000 / n : 0}' \
+			"$MNT/.qvl/metrics" 2>/dev/null)
 		down
 		peak=$(($(cat $CG/memory.max_usage_in_bytes) >> 20))
 		echo 0 >$CG/memory.force_empty 2>/dev/null
 		rmdir $CG
-		echo "$b | $gbs | daemon cpu $cpu s | peak $peak MiB" | tee -a "$W/runs"
+		echo "$b | $gbs | daemon cpu $cpu s | peak $peak MiB | $waits" | tee -a "$W/runs"
 	done
 done
 echo "medians per pass (GB/s):"
