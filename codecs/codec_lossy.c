@@ -34,10 +34,7 @@ static size_t width(enum qvl_dtype dtype)
 
 size_t qvl_lossy_payload_len(size_t len, enum qvl_dtype dtype)
 {
-	size_t w = width(dtype), n = len / w;
-	size_t blocks = (n + QVL_LOSSY_BLOCK - 1) / QVL_LOSSY_BLOCK;
-
-	return blocks * 4 + n + (len - n * w);
+	return qvl_lossy_plen(len, width(dtype));
 }
 
 static uint8_t to_e4m3(float y)

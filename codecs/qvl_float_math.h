@@ -11,6 +11,7 @@
 #define QVL_FLOAT_MATH_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The lossy payload (codec_lossy.c): one f32 scale per block of this many
@@ -22,6 +23,14 @@
 #else
 #define QVL_HD static inline
 #endif
+
+/* The payload length of a lossy chunk of @len bytes of @w-byte values. */
+QVL_HD size_t qvl_lossy_plen(size_t len, size_t w)
+{
+	size_t n = len / w;
+	return (n + QVL_LOSSY_BLOCK - 1) / QVL_LOSSY_BLOCK * 4 + n +
+	       (len - n * w);
+}
 
 QVL_HD uint32_t qvl_fm_bits(float f)
 {

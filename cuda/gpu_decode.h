@@ -48,11 +48,4 @@ QVL_HD void qvl_gpu_merge2_one(const uint8_t *p0, const uint8_t *p1,
 	dst[i] = v;
 }
 
-/* The payload length of a lossy chunk of @len bytes of @w-byte values. */
-QVL_HD size_t qvl_gpu_lossy_plen(size_t len, size_t w)
-{
-	size_t n = len / w;
-	return (n + QVL_LOSSY_BLOCK - 1) / QVL_LOSSY_BLOCK * 4 + n + (len - n * w);
-}
-
 #endif /* QVL_GPU_DECODE_H */

@@ -47,7 +47,7 @@ extern "C" int qvl_gpu_lossy_decode(const void *payload, size_t plen,
 	if ((codec != QVL_GPU_Q8_0 && codec != QVL_GPU_F8E4M3) ||
 	    (out != QVL_GPU_OUT_BF16 && out != QVL_GPU_OUT_F16 &&
 	     out != QVL_GPU_OUT_F32) ||
-	    plen != qvl_gpu_lossy_plen(len, w) || n > UINT32_MAX ||
+	    plen != qvl_lossy_plen(len, w) || n > UINT32_MAX ||
 	    ((uintptr_t)payload & 3) || ((uintptr_t)dst & (w - 1)))
 		return -EINVAL;
 	if (n)

@@ -19,7 +19,7 @@ static void lossy_case(enum qvl_codec_id codec, enum qvl_dtype dt, size_t len)
 {
 	size_t w = dt == QVL_DTYPE_F32 ? 4 : 2, n = len / w;
 	size_t plen = qvl_lossy_payload_len(len, dt);
-	QVL_CHECK_EQ(qvl_gpu_lossy_plen(len, w), plen);
+	QVL_CHECK_EQ(qvl_lossy_plen(len, w), plen);
 	uint8_t *src = malloc(len), *pay = malloc(plen), *want = malloc(len);
 	uint8_t *got = malloc(len);
 	lossy_case_fill(src, len, dt);
