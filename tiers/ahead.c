@@ -41,7 +41,8 @@
  * or a full queue) leaves its landing to the caller after the reads.
  *
  * Nothing else waits for a busy chunk except a READ that needs it, which
- * sleeps on tm->landed (the caller's lock released) and looks again.  For
+ * sleeps on the chunk's wait queue (qvl_tm_chunk_cv; the caller's lock
+ * released) and looks again.  For
  * everything else a busy chunk is simply not in RAM: a write or another
  * read may bring it in meanwhile, a punch or truncate may drop it (then it
  * is an orphan, freed by the landing), its frame may be rewritten.  Each
@@ -193,6 +194,7 @@ static void land_one(struct qvl_tm *tm, struct qvl_ahead *ah, unsigned k)
 	struct qvl_blob *b = ah->blob;
 	struct qvl_chunk *c = ah->c[k];
 	c->busy = 0;
+	pthread_cond_broadcast(qvl_tm_chunk_cv(tm, c)); /* before a free */
 	if (c->orphan || c->ram || c->gen != ah->gen[k] || ah->rc[k]) {
 		if (ah->z[k])
 			qvl_zram_free(tm->cfg.pool, tm->zpiece, ah->z[k]);
@@ -254,7 +256,6 @@ static void ahead_job(void *arg, unsigned i, unsigned w)
 	}
 	pthread_mutex_lock(ar->tm->cfg.lock);
 	land_one(ar->tm, ah, i);
-	pthread_cond_broadcast(&ar->tm->landed);
 	pthread_mutex_unlock(ar->tm->cfg.lock);
 }
 
@@ -323,7 +324,6 @@ void qvl_tm_ahead_run(struct qvl_tm *tm, struct qvl_ahead *ah)
 		for (unsigned k = 0; k < ah->n; k++)
 			if (ar.late[k])
 				land_one(tm, ah, k);
-		pthread_cond_broadcast(&tm->landed);
 		pthread_mutex_unlock(tm->cfg.lock);
 	}
 	qvl_crew_batch_wait(&ar.jobs);

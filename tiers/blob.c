@@ -386,7 +386,8 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
 		if (b->map[i] && b->map[i]->busy) {
 			b->tm->st.ahead_waits++;
 			b->tm->st.pf_late += b->map[i]->ra == RA_NEXT;
-			pthread_cond_wait(&b->tm->landed, b->tm->cfg.lock);
+			pthread_cond_wait(qvl_tm_chunk_cv(b->tm, b->map[i]),
+					  b->tm->cfg.lock);
 			return -EAGAIN;
 		}
 	}

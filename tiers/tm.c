@@ -71,6 +71,8 @@ int qvl_tm_create(const struct qvl_tm_config *cfg, struct qvl_tm **out)
 	pthread_mutex_init(&tm->work, &ma);
 	pthread_mutexattr_destroy(&ma);
 	pthread_cond_init(&tm->landed, NULL);
+	for (unsigned q = 0; q < TM_LAND_QUEUES; q++)
+		pthread_cond_init(&tm->chunk_landed[q], NULL);
 	pthread_mutex_init(&tm->lane_mu, NULL);
 	pthread_cond_init(&tm->lane_free, NULL);
 	qvl_tm_room_init(tm);
@@ -105,6 +107,8 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 	free(tm->bounce);
 	free(tm->abounce);
 	pthread_cond_destroy(&tm->landed);
+	for (unsigned q = 0; q < TM_LAND_QUEUES; q++)
+		pthread_cond_destroy(&tm->chunk_landed[q]);
 	pthread_cond_destroy(&tm->lane_free);
 	pthread_mutex_destroy(&tm->lane_mu);
 	pthread_mutex_destroy(&tm->work);

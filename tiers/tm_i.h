@@ -225,6 +225,7 @@ enum tm_pred_tier { PRED_RAW, PRED_Z, PRED_PC, PRED_TIERS };
 /* Readahead batches that may run at once (ahead.c): while one decodes,
  * the next one's reads are on the disk. */
 #define AHEAD_LANES 2
+#define TM_LAND_QUEUES 16 /* wait queues for busy chunks, by address */
 
 struct qvl_tm {
 	struct qvl_tm_config cfg;
@@ -241,9 +242,14 @@ struct qvl_tm {
 	 * runs in lanes instead: AHEAD_LANES batches at once, each with its
 	 * own QVL_AHEAD_MAX frame buffers in abounce, its own codec context
 	 * (crew size + lane) and crew batch, taken under lane_mu; landed is
-	 * signalled, under cfg.lock, when a batch lands. */
+	 * signalled, under cfg.lock, when a batch lands.  A READ waiting
+	 * for one busy chunk sleeps on chunk_landed[] of that chunk
+	 * (qvl_tm_chunk_cv) instead, signalled when the chunk lands: with
+	 * every waiting READ on landed, each chunk's landing woke all of
+	 * them (up to the FUSE threads' count) to find theirs still busy. */
 	pthread_mutex_t work;
 	pthread_cond_t landed;
+	pthread_cond_t chunk_landed[TM_LAND_QUEUES];
 	void *abounce;
 	pthread_mutex_t lane_mu;
 	pthread_cond_t lane_free;
@@ -447,6 +453,15 @@ void qvl_tm_ra_calm(struct qvl_tm *tm, unsigned fetched);
  * store is nearly full, copies of remote frames leave it (their rows go
  * back to the remote slot; the space is free after the commit). */
 void qvl_tm_remote_landed(struct qvl_tm *tm, struct qvl_chunk *c);
+
+/* The wait queue of busy chunk @c: a READ that needs @c sleeps on it (under
+ * cfg.lock), and @c's landing (ahead.c) wakes it. */
+static inline pthread_cond_t *qvl_tm_chunk_cv(struct qvl_tm *tm,
+					      const struct qvl_chunk *c)
+{
+	uintptr_t h = (uintptr_t)c / sizeof(*c);
+	return &tm->chunk_landed[(h ^ h >> 7) % TM_LAND_QUEUES];
+}
 int qvl_tm_mover_wants(const struct qvl_chunk *c);
 void qvl_tm_remote_cached(struct qvl_tm *tm, struct qvl_chunk *c);
 void qvl_tm_remote_forget(struct qvl_tm *tm, struct qvl_chunk *c);
