@@ -31,6 +31,15 @@ $(BUILD)/libqvlmem.so: $(QVLMEM_OBJS)
 		-o $@ $^
 	ln -sf libqvlmem.so $(BUILD)/libqvlmem.so.0
 
+# libqvlmem_cuda: device pointers to files on the GPU tier.  No CUDA at
+# build time: it opens libcudart with dlopen() when first asked.
+$(BUILD)/client/qvlmem_cuda.o: QVL_CFLAGS += -fvisibility=hidden
+
+$(BUILD)/libqvlmem_cuda.so: $(BUILD)/client/qvlmem_cuda.o
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libqvlmem_cuda.so.0 \
+		-Wl,--no-undefined -o $@ $^ -ldl -pthread
+	ln -sf libqvlmem_cuda.so $(BUILD)/libqvlmem_cuda.so.0
+
 $(BUILD)/qvlmem.pc: client/qvlmem.pc.in
 	$(QVLMEM_PC_SED) $< > $@
 
@@ -69,14 +78,17 @@ QVLMEM_PC_SED = sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' \
 # $(BUILD)/qvlmem.pc may hold another PREFIX.  ldconfig runs for a real
 # install (no DESTDIR) into a libdir the loader searches, so the soname
 # link and the cache agree at once.
-install-client: $(BUILD)/libqvlmem.a $(BUILD)/libqvlmem.so $(BUILD)/qvlctl
+install-client: $(BUILD)/libqvlmem.a $(BUILD)/libqvlmem.so $(BUILD)/libqvlmem_cuda.so $(BUILD)/qvlctl
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(BINDIR)
 	install -m 644 $(BUILD)/libqvlmem.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libqvlmem.so $(DESTDIR)$(PREFIX)/lib/libqvlmem.so.$(VERSION)
 	ln -sf libqvlmem.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libqvlmem.so.0
 	ln -sf libqvlmem.so.0 $(DESTDIR)$(PREFIX)/lib/libqvlmem.so
-	install -m 644 client/qvlmem.h client/qvl_abi.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(BUILD)/libqvlmem_cuda.so $(DESTDIR)$(PREFIX)/lib/libqvlmem_cuda.so.$(VERSION)
+	ln -sf libqvlmem_cuda.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libqvlmem_cuda.so.0
+	ln -sf libqvlmem_cuda.so.0 $(DESTDIR)$(PREFIX)/lib/libqvlmem_cuda.so
+	install -m 644 client/qvlmem.h client/qvl_abi.h client/qvlmem_cuda.h $(DESTDIR)$(PREFIX)/include/
 	$(QVLMEM_PC_SED) client/qvlmem.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/qvlmem.pc
 	install -m 755 $(BUILD)/qvlctl $(DESTDIR)$(BINDIR)/
 	@if [ -z "$(DESTDIR)" ] && [ -w /etc/ld.so.cache ] && \
@@ -101,4 +113,5 @@ install: install-client $(BUILD)/qvlmemfs
 .PHONY: install install-client
 
 BINS += $(BUILD)/qvlctl $(EXAMPLE_BINS)
-LIBS_BUILT += $(BUILD)/libqvlmem.a $(BUILD)/libqvlmem.so $(BUILD)/qvlmem.pc
+LIBS_BUILT += $(BUILD)/libqvlmem.a $(BUILD)/libqvlmem.so $(BUILD)/qvlmem.pc \
+	$(BUILD)/libqvlmem_cuda.so

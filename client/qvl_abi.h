@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #define QVL_ABI_VERSION 1
 
@@ -42,8 +43,35 @@
 #define QVL_XATTR_CODEC "user.qvl.codec"       /* rw: auto | none | zstd | shuffle-zstd | q8_0 | f8e4m3 */
 #define QVL_XATTR_STORED "user.qvl.stored"     /* r:  "ram:BYTES[,nvme:BYTES]" after compression */
 #define QVL_XATTR_CHECKSUM "user.qvl.checksum" /* r:  content sum (qvlctl checksum), 16 hex */
-#define QVL_XATTR_CUDA_IPC "user.qvl.cuda_ipc" /* r:  on the GPU tier only */
+#define QVL_XATTR_CUDA_IPC "user.qvl.cuda_ipc" /* r:  on the GPU tier only: see below */
 #define QVL_XATTR_PULL "user.qvl.pull"         /* w:  on an empty directory: snapshot NAME from the remote tier */
+
+/*
+ * The GPU hand-off.  A file on the GPU tier is one block of the mount's
+ * device arena.  user.qvl.cuda_ipc reads, for it,
+ *
+ *   "dev=0 handle=<128 hex digits> offset=N size=N arena=N"
+ *
+ * (ENODATA when the file is not on the GPU): the cudaIpcMemHandle_t of the
+ * arena, and where in it the file's bytes are.  A consumer that keeps a
+ * pointer must say so, or the replica may be evicted under it: it opens
+ * the file and asks with QVL_IOC_CUDA_MAP on that descriptor (the same
+ * facts, and the daemon counts it as a mapper until QVL_IOC_CUDA_UNMAP or
+ * the descriptor's last close, a crash included).  While mapped, a write
+ * refreshes the device bytes before it returns, and a change of size past
+ * the file's block is EBUSY.  libqvlmem_cuda (qvlmem_cuda.h) does all this.
+ */
+struct qvl_cuda_ipc_info {
+	int32_t dev;        /* CUDA device ordinal */
+	uint32_t fake;      /* 1: the test device (no real handle) */
+	uint64_t offset;    /* of the file's bytes in the arena */
+	uint64_t size;      /* the file's size */
+	uint64_t arena;     /* the arena's size */
+	unsigned char handle[64]; /* cudaIpcMemHandle_t of the arena */
+};
+#define QVL_IOC_MAGIC 'Q'
+#define QVL_IOC_CUDA_MAP _IOR(QVL_IOC_MAGIC, 0x21, struct qvl_cuda_ipc_info)
+#define QVL_IOC_CUDA_UNMAP _IO(QVL_IOC_MAGIC, 0x22)
 
 #define QVL_MAX_DIMS 8
 #define QVL_PRIORITY_MAX 9

@@ -1,6 +1,8 @@
-# cuda/: the GPU tier behind qvl_gpu.h.  The runtime backend is still the
-# stub (every GPU request is ENODEV); the arena's allocator is plain C, and
-# the device kernels build when nvcc is found, so every build compiles them.
+# cuda/: the GPU tier behind qvl_gpu.h.  The arena, its staging ring and
+# the test device are plain C; the CUDA device (gpu_cuda.c, linked with the
+# static runtime) and the kernels build when nvcc is found, so every build
+# on a machine with nvcc compiles them.  Sanitizer builds leave CUDA out
+# (gpu_nocuda.c): only the test device there.
 #
 #   CUDA=0         do not look for nvcc
 #   CUDA_HOME=DIR  take DIR/bin/nvcc (else /usr/local/cuda, else PATH)
@@ -8,8 +10,8 @@
 #                  of 61 75 80 86 89 90 the nvcc found supports)
 #   NVCC_CCBIN=clang-14    the host compiler nvcc uses (CUDA 11.8 needs it
 #                  with Debian 12's gcc 12)
-GPU_SRCS := cuda/gpu_stub.c cuda/buddy.c
-GPU_OBJS := $(GPU_SRCS:%.c=$(BUILD)/%.o)
+GPU_SRCS := cuda/gpu_arena.c cuda/gpu_fake.c cuda/buddy.c
+GPU_LIBS :=
 
 CUDA ?= auto
 NVCC :=
@@ -37,6 +39,14 @@ $(BUILD)/cuda/%.o: cuda/%.cu
 
 GPU_OBJS += $(BUILD)/cuda/kernels.o
 
+ifneq ($(SAN),1)
+GPU_SRCS += cuda/gpu_cuda.c
+GPU_LIBS := -L$(CUDA_ROOT)/lib64 -lcudart_static -ldl -lrt
+$(BUILD)/cuda/gpu_cuda.o: cuda/gpu_cuda.c
+	@mkdir -p $(dir $@)
+	$(CC) $(QVL_CFLAGS) $(CFLAGS) -I$(CUDA_ROOT)/include -MMD -MP -c $< -o $@
+endif
+
 # The GPU kernels' test (tests/gpu/run runs it; it needs a device); not in
 # sanitizer builds, whose libraries nvcc's link does not know how to take.
 ifneq ($(SAN),1)
@@ -52,6 +62,11 @@ TEST_BINS += $(BUILD)/tests/gpu_kernels
 endif
 endif
 
+ifeq ($(filter cuda/gpu_cuda.c,$(GPU_SRCS)),)
+GPU_SRCS += cuda/gpu_nocuda.c
+endif
+GPU_OBJS += $(GPU_SRCS:%.c=$(BUILD)/%.o)
+
 $(BUILD)/libqvlgpu.a: $(GPU_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -61,5 +76,6 @@ LIBS_BUILT += $(BUILD)/libqvlgpu.a
 gpu-info:
 	@echo "nvcc: $(or $(NVCC),none (the GPU kernels are not built))"
 	@echo "CUDA_ARCH: $(CUDA_ARCH)"
+	@echo "GPU device: $(if $(GPU_LIBS),CUDA runtime ($(CUDA_ROOT)),none (test device only))"
 
 .PHONY: gpu-info

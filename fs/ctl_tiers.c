@@ -20,8 +20,8 @@
  * Files have no parent pointers, so a name comes from walking the tree:
  * a lookup or readlink costs a walk up to the file (the fs->lock held
  * meanwhile), a listing one walk in all.  A file with no name left
- * (unlinked while open) is not listed; gpu is empty until there is a GPU
- * tier.
+ * (unlinked while open) is not listed.  gpu lists the files with a
+ * replica on the GPU (st_size: the file's size, the replica's bytes).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu_tier.h"
 #include "ops_i.h"
 
 static uint64_t tier_bytes(const struct qvl_inode *in, int tier)
@@ -40,7 +41,7 @@ static uint64_t tier_bytes(const struct qvl_inode *in, int tier)
 		return qvl_blob_resident(in->blob);
 	if (tier == QVL_TIER_NVME)
 		return qvl_blob_disk_bytes(in->blob);
-	return 0; /* no GPU tier yet */
+	return qvl_fs_gpu_bytes(in);
 }
 
 static fuse_ino_t link_ino(uint64_t file, int tier)

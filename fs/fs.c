@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gpu_tier.h"
 #include "ops_i.h"
 
 #define ITAB_INITIAL 1024
@@ -166,6 +167,7 @@ void qvl_fs_destroy(struct qvl_fs *fs)
 	/* The threads first (already stopped when INIT came and destroy ran,
 	 * not when the loop ended before it). */
 	qvl_bg_stop(fs);
+	qvl_fs_gpu_close(fs);
 	if (fs->itab)
 		qvl_inode_table_free(fs);
 	free(fs->itab);

@@ -102,6 +102,7 @@ struct qvl_inode {
 	/* the catalog row is stale: on fs->dirty_head's list */
 	uint8_t meta_dirty;
 	struct qvl_inode *dprev, *dnext;
+	struct qvl_gpu_rep *gpu; /* its replica on the GPU (gpu_tier.h) */
 	uint32_t load_refs; /* entries naming it, counted at mount only */
 	uint8_t size_bad;   /* at mount: its row's size was impossible */
 };
@@ -192,6 +193,16 @@ struct qvl_fs {
 	atomic_int psi_trigger;
 
 	struct qvl_read_hist read_hist; /* metrics.c; atomics, no lock */
+
+	/* the GPU tier (gpu_tier.c): NULL without one; all under lock */
+	struct qvl_gpu *gpu;
+	char gpu_handle[129]; /* the arena's IPC handle, hex ("" if none) */
+	char gpu_why[256];    /* why there is none, when gpu= was asked */
+	int gpu_asked;
+	struct qvl_gpu_rep *gpu_lru, *gpu_lru_tail;
+	uint64_t gpu_placed, gpu_evicted, gpu_dropped, gpu_refreshed;
+	/* open files' numbers (fi->fh): a GPU mapper is known by its own */
+	_Atomic uint64_t next_fh;
 };
 
 static inline void qvl_count(struct qvl_fs *fs, enum qvl_op op)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fs_i.h"
+#include "gpu_tier.h"
 
 void qvl_now(struct timespec *ts)
 {
@@ -130,6 +131,7 @@ static void inode_free(struct qvl_fs *fs, struct qvl_inode *in)
 	} else if (S_ISLNK(in->mode)) {
 		fs->nlinks_sym--;
 	}
+	qvl_fs_gpu_forget(fs, in);
 	qvl_blob_destroy(in->blob);
 	free(in->link);
 	if (in->dir)
@@ -155,6 +157,7 @@ void qvl_inode_forget(struct qvl_fs *fs, struct qvl_inode *in, uint64_t n)
 
 void qvl_inode_resize(struct qvl_fs *fs, struct qvl_inode *in, uint64_t size)
 {
+	uint64_t old = in->size;
 	if (size < in->size)
 		qvl_blob_truncate(in->blob, size);
 	/* The shape stays: copy tools and O_TRUNC rewrites change the size
@@ -163,6 +166,7 @@ void qvl_inode_resize(struct qvl_fs *fs, struct qvl_inode *in, uint64_t size)
 	 * and the clients refuse. */
 	fs->bytes = fs->bytes - in->size + size;
 	in->size = size;
+	qvl_fs_gpu_resized(fs, in, old); /* a replica follows */
 }
 
 void qvl_inode_stat(const struct qvl_fs *fs, const struct qvl_inode *in,

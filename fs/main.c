@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gpu_tier.h"
 #include "ops_i.h"
 #include "qvl_fault.h"
 #include "qvl_record.h"
@@ -26,6 +27,7 @@ struct qvl_cli {
 	char *flush;
 	char *ram_min;
 	char *remote, *remote_auth, *remote_timeout;
+	char *gpu, *gpu_dev;
 	int repair;
 	char *pos[2]; /* the non-option arguments: [SOURCE] MOUNTPOINT */
 	int npos;
@@ -41,6 +43,8 @@ static const struct fuse_opt cli_spec[] = {
 	CLI_OPT("remote=%s", remote),
 	CLI_OPT("remote_auth=%s", remote_auth),
 	CLI_OPT("remote_timeout=%s", remote_timeout),
+	CLI_OPT("gpu=%s", gpu),
+	CLI_OPT("gpu_dev=%s", gpu_dev),
 	CLI_OPT("repair", repair),
 	FUSE_OPT_END
 };
@@ -122,6 +126,9 @@ static void usage(const char *prog)
 	       "                       (default %g)\n"
 	       "    -o ram_min=SIZE    the least memory pressure shrinks the RAM\n"
 	       "                       tier to: a size or N%% of ram= (default 25%%)\n"
+	       "    -o gpu=SIZE        a GPU tier: a device arena of SIZE, or N%% of\n"
+	       "                       the device's free memory (needs a CUDA build)\n"
+	       "    -o gpu_dev=N       the CUDA device for it (default 0)\n"
 	       "    -o repair          delete orphaned backing files and dangling\n"
 	       "                       catalog rows found at mount\n"
 	       "    -o remote=URL      a shared remote tier in Redis (qvlctl push,\n"
@@ -326,6 +333,32 @@ static int parse_chunk(const char *s, unsigned *shift)
 	return 0;
 }
 
+/* gpu=SIZE or N% (of the device's free memory), gpu_dev=N. */
+static int parse_gpu(const struct qvl_cli *cli, struct qvl_gpu_config *g)
+{
+	const char *s = cli->gpu;
+	size_t n = strlen(s);
+	uint64_t v;
+	char *end;
+	memset(g, 0, sizeof(*g));
+	if (n && s[n - 1] == '%') {
+		if (qvl_parse_size(s, 100, &v) || !v || v > 100)
+			return -EINVAL;
+		g->percent = (unsigned)v;
+	} else if (qvl_parse_size(s, 0, &v) || !v) {
+		return -EINVAL;
+	} else {
+		g->budget = v;
+	}
+	if (cli->gpu_dev) {
+		long d = strtol(cli->gpu_dev, &end, 10);
+		if (*end || end == cli->gpu_dev || d < 0 || d > 255)
+			return -EINVAL;
+		g->dev = (int)d;
+	}
+	return 0;
+}
+
 static int parse_flush(const char *s, unsigned *ms)
 {
 	char *end;
@@ -425,6 +458,16 @@ int main(int argc, char *argv[])
 				"ram=\n", cli.ram_min);
 		goto out_args;
 	}
+	struct qvl_gpu_config gcfg;
+	if ((cli.gpu || cli.gpu_dev) && (!cli.gpu || parse_gpu(&cli, &gcfg))) {
+		fprintf(stderr, "qvlmemfs: bad gpu=%s%s%s: gpu= a size (3G) or "
+				"a percentage of the device's free memory (80%%), "
+				"gpu_dev= a device number\n",
+			cli.gpu ? cli.gpu : "(none)",
+			cli.gpu_dev ? ",gpu_dev=" : "",
+			cli.gpu_dev ? cli.gpu_dev : "");
+		goto out_args;
+	}
 	if (parse_flush(cli.flush, &flush_ms)) {
 		fprintf(stderr, "qvlmemfs: bad flush=%s: seconds from 0.01 to "
 				"3600\n", cli.flush);
@@ -509,6 +552,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "qvlmemfs: fault injection armed: %s\n",
 			fault);
 	}
+	if (cli.gpu)
+		qvl_fs_gpu_open(fs, &gcfg); /* logs why when there is none */
 	fs->ram_min = ram_min;
 	fs->store = realpath(cli.store, NULL);
 	fs->mountpoint = strdup(mnt);
@@ -564,6 +609,8 @@ out_args:
 	free(cli.remote);
 	free(cli.remote_auth);
 	free(cli.remote_timeout);
+	free(cli.gpu);
+	free(cli.gpu_dev);
 	free(cli.pos[0]);
 	free(cli.pos[1]);
 	fuse_opt_free_args(&args);

@@ -9,7 +9,7 @@ $(BUILD)/libqvlfs.a: $(FS_OBJS)
 
 $(BUILD)/qvlmemfs: $(BUILD)/fs/main.o $(BUILD)/libqvlfs.a $(BUILD)/libqvltier.a \
 		$(BUILD)/libqvlgpu.a $(BUILD)/libqvlremote.a $(BUILD)/libqvlcodec.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TIER_LIBS) $(REMOTE_LIBS) $(CODEC_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TIER_LIBS) $(REMOTE_LIBS) $(CODEC_LIBS) $(GPU_LIBS)
 
 BINS += $(BUILD)/qvlmemfs
 LIBS_BUILT += $(BUILD)/libqvlfs.a

@@ -13,14 +13,18 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "gpu_tier.h"
 #include "ops_i.h"
 #include "ttl.h"
 
-static void open_common(struct fuse_file_info *fi)
+static void open_common(struct qvl_fs *fs, struct fuse_file_info *fi)
 {
 	/* Every change reaches the page cache through this kernel: what it
 	 * caches stays valid across opens. */
 	fi->keep_cache = 1;
+	/* Its own number: a GPU mapper is known by the file it asked on,
+	 * and its release (a crash's too) ends its maps. */
+	fi->fh = atomic_fetch_add(&fs->next_fh, 1) + 1;
 }
 
 static void qvl_create(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -45,7 +49,7 @@ static void qvl_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, err);
 		return;
 	}
-	open_common(fi);
+	open_common(fs, fi);
 	fuse_reply_create(req, &e, fi);
 }
 
@@ -82,7 +86,7 @@ static void qvl_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, err);
 		return;
 	}
-	open_common(fi);
+	open_common(fs, fi);
 	fuse_reply_open(req, fi);
 }
 
@@ -304,11 +308,16 @@ static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		/* nothing written */
 	} else if (!in || !in->blob) {
 		err = in ? EISDIR : ENOENT;
+	} else if ((uint64_t)off + size > in->size &&
+		   (err = qvl_fs_gpu_may_resize(in, (uint64_t)off + size))) {
+		/* a consumer holds its GPU block */
 	} else {
 		err = write_spilling(fs, in, buf, &size, (uint64_t)off,
 				     io_flags(fi));
 		if (!err && (uint64_t)off + size > in->size)
 			qvl_inode_resize(fs, in, (uint64_t)off + size);
+		if (!err)
+			qvl_fs_gpu_written(fs, in, (uint64_t)off, buf, size);
 		if (!err && size) {
 			qvl_now(&in->mtime);
 			in->ctime = in->mtime;
@@ -333,8 +342,10 @@ static int do_fallocate(struct qvl_fs *fs, struct qvl_inode *in, int mode,
 		int rc = n ? qvl_blob_prepare_cut(in->blob, off, n) : 0;
 		if (rc)
 			return -rc;
-		if (n)
+		if (n) {
 			qvl_blob_punch(in->blob, off, n);
+			qvl_fs_gpu_written(fs, in, off, NULL, n);
+		}
 	} else if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE) {
 		if (len > QVL_BLOB_MAX_SIZE || off > QVL_BLOB_MAX_SIZE - len)
 			return EFBIG;
@@ -351,8 +362,11 @@ static int do_fallocate(struct qvl_fs *fs, struct qvl_inode *in, int mode,
 			rc = 0;
 		if (rc)
 			return -rc;
-		if (mode == 0 && off + len > in->size)
+		if (mode == 0 && off + len > in->size) {
+			if ((rc = qvl_fs_gpu_may_resize(in, off + len)))
+				return rc;
 			qvl_inode_resize(fs, in, off + len);
+		}
 	} else {
 		return EOPNOTSUPP;
 	}
@@ -466,6 +480,7 @@ static void qvl_release(fuse_req_t req, fuse_ino_t ino,
 	pthread_mutex_lock(&fs->lock);
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
 	if (in && in->nopen) {
+		qvl_fs_gpu_release(fs, in, fi->fh);
 		in->nopen--;
 		qvl_inode_maybe_free(fs, in);
 	}
@@ -473,8 +488,47 @@ static void qvl_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
+/* QVL_IOC_CUDA_MAP / _UNMAP (qvl_abi.h): a consumer of a file's GPU
+ * replica says it holds a pointer, on the descriptor it keeps open. */
+static void qvl_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
+		      void *arg, struct fuse_file_info *fi, unsigned flags,
+		      const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct qvl_fs *fs = qvl_req_fs(req);
+	struct qvl_cuda_ipc_info info;
+	int err;
+	(void)arg;
+	(void)in_buf;
+	(void)in_bufsz;
+	if ((cmd != QVL_IOC_CUDA_MAP && cmd != QVL_IOC_CUDA_UNMAP) ||
+	    (flags & FUSE_IOCTL_COMPAT) || qvl_is_ctl(ino)) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	if (cmd == QVL_IOC_CUDA_MAP && out_bufsz < sizeof(info)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	if (!in || !in->blob)
+		err = in ? EISDIR : ENOENT;
+	else if (cmd == QVL_IOC_CUDA_MAP)
+		err = qvl_fs_gpu_map(fs, in, fi->fh, &info);
+	else
+		err = qvl_fs_gpu_unmap(fs, in, fi->fh);
+	pthread_mutex_unlock(&fs->lock);
+	if (err)
+		fuse_reply_err(req, err);
+	else if (cmd == QVL_IOC_CUDA_MAP)
+		fuse_reply_ioctl(req, 0, &info, sizeof(info));
+	else
+		fuse_reply_ioctl(req, 0, NULL, 0);
+}
+
 void qvl_ops_file(struct fuse_lowlevel_ops *ops)
 {
+	ops->ioctl = qvl_ioctl;
 	ops->create = qvl_create;
 	ops->open = qvl_open;
 	ops->read = qvl_read;

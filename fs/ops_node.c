@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "gpu_tier.h"
 #include "ops_i.h"
 #include "ttl.h"
 
@@ -155,6 +156,8 @@ static int do_setattr(struct qvl_fs *fs, struct qvl_inode *in,
 			return EINVAL;
 		if ((uint64_t)attr->st_size > QVL_BLOB_MAX_SIZE)
 			return EFBIG;
+		if (qvl_fs_gpu_may_resize(in, (uint64_t)attr->st_size))
+			return EBUSY; /* a consumer holds its GPU block */
 		if ((uint64_t)attr->st_size < in->size) {
 			int rc = qvl_blob_prepare_cut(in->blob,
 						      (uint64_t)attr->st_size,

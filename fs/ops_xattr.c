@@ -12,8 +12,8 @@
 #include <string.h>
 #include <sys/xattr.h>
 
+#include "gpu_tier.h"
 #include "ops_i.h"
-#include "qvl_gpu.h"
 #include "ttl.h"
 
 enum qattr {
@@ -107,12 +107,16 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 		rc = qvl_parse_tier(v, len, &t);
 		if (rc)
 			return EINVAL;
-		if (t == QVL_TIER_GPU)
-			return ENODEV; /* no GPU tier in this build or machine */
+		if (t == QVL_TIER_GPU) /* ENODEV: no GPU tier here */
+			return is_dir ? 0 : qvl_fs_gpu_place(fs, in);
 		if (t == QVL_TIER_NVME && !fs->tm)
 			return EOPNOTSUPP;
 		if (is_dir)
 			return 0;
+		/* A replica on the GPU goes: the bytes' fastest place is
+		 * where they are moved to (not while held there). */
+		if ((rc = qvl_fs_gpu_unplace(fs, in)))
+			return rc;
 		/* Saying why it cannot move, rather than 0 and nothing. */
 		if (t == QVL_TIER_NVME && h->pin == QVL_PIN_RAM)
 			return EBUSY; /* pinned in RAM: unpin it first */
@@ -124,8 +128,8 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 	}
 	case QA_PIN:
 		rc = qvl_parse_pin(v, len, &n.pin);
-		if (!rc && n.pin == QVL_PIN_GPU && !qvl_gpu_available())
-			return ENODEV;
+		if (!rc && n.pin == QVL_PIN_GPU && !fs->gpu)
+			return ENODEV; /* no GPU tier in this build or mount */
 		break;
 	case QA_LIFETIME:
 		rc = qvl_parse_lifetime(v, len, &n.lifetime);
@@ -172,8 +176,16 @@ static int qvl_set(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 	int recode = S_ISREG(in->mode) &&
 		     ((qa == QA_DTYPE && n.dtype != h->dtype) ||
 		      (qa == QA_CODEC && n.codec != h->codec));
+	struct qvl_hints was = *h;
 	*h = n;
 	qvl_inode_apply_policy(in);
+	/* pin=gpu on a file: on the GPU now, or the pin is not taken. */
+	if (qa == QA_PIN && n.pin == QVL_PIN_GPU && S_ISREG(in->mode) &&
+	    (rc = qvl_fs_gpu_place(fs, in))) {
+		*h = was;
+		qvl_inode_apply_policy(in);
+		return rc;
+	}
 	qvl_ttl_seen(fs, in);
 	if (recode) /* frames on the store were coded for the old one */
 		qvl_recode_add(fs, in);
@@ -243,6 +255,8 @@ static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
  * is never shown as 0% or 100% while another tier holds any. */
 static int format_tier(struct qvl_inode *in, char *buf, size_t cap)
 {
+	if (in->gpu) /* the fastest copy; stored says the rest */
+		return snprintf(buf, cap, "gpu");
 	static const char *const names[] = { "ram", "nvme", "remote" };
 	uint64_t n[3], total;
 	qvl_blob_residency(in->blob, &n[0], &n[1]);
@@ -283,7 +297,8 @@ static int format_tier(struct qvl_inode *in, char *buf, size_t cap)
 }
 
 /* Format a readable qvl attribute into @buf; returns its length or -errno. */
-static int qvl_get(struct qvl_inode *in, int qa, char *buf, size_t cap)
+static int qvl_get(struct qvl_fs *fs, struct qvl_inode *in, int qa,
+		   char *buf, size_t cap)
 {
 	const struct qvl_hints *h = &in->hints;
 	int is_reg = S_ISREG(in->mode);
@@ -315,9 +330,15 @@ static int qvl_get(struct qvl_inode *in, int qa, char *buf, size_t cap)
 		return snprintf(buf, cap, "%s", qvl_codec_name(h->codec));
 	case QA_STORED: {
 		uint64_t rb = qvl_blob_remote_bytes(in->blob, NULL);
-		int n = snprintf(buf, cap, "ram:%" PRIu64 ",nvme:%" PRIu64,
-				 qvl_blob_resident(in->blob),
-				 qvl_blob_disk_bytes(in->blob));
+		uint64_t gb = qvl_fs_gpu_bytes(in);
+		int n = 0;
+		if (gb || in->gpu)
+			n = snprintf(buf, cap, "gpu:%" PRIu64 ",", gb);
+		if (n >= 0 && (size_t)n < cap)
+			n += snprintf(buf + n, cap - (size_t)n,
+				      "ram:%" PRIu64 ",nvme:%" PRIu64,
+				      qvl_blob_resident(in->blob),
+				      qvl_blob_disk_bytes(in->blob));
 		if (rb && n >= 0 && (size_t)n < cap)
 			n += snprintf(buf + n, cap - (size_t)n,
 				      ",remote:%" PRIu64, rb);
@@ -334,8 +355,8 @@ static int qvl_get(struct qvl_inode *in, int qa, char *buf, size_t cap)
 		}
 		return snprintf(buf, cap, "%016" PRIx64, in->sum);
 	}
-	default: /* cuda_ipc: nothing is on a GPU */
-		return -ENODATA;
+	default: /* cuda_ipc */
+		return qvl_fs_gpu_ipc_text(fs, in, buf, cap);
 	}
 }
 
@@ -371,7 +392,7 @@ static void qvl_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	if (!in) {
 		len = -ENOENT;
 	} else if (qa >= 0) {
-		len = qvl_get(in, qa, small, sizeof(small));
+		len = qvl_get(fs, in, qa, small, sizeof(small));
 		if (len >= (int)sizeof(small))
 			len = -EIO; /* cannot happen: see small's size */
 	} else {

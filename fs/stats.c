@@ -12,7 +12,6 @@
 #include "pressure.h"
 #include "ttl.h"
 #include "stats_i.h"
-#include "qvl_gpu.h"
 #include "qvl_fault.h"
 
 const char *const qvl_op_names[QVL_OP_COUNT] = {
@@ -40,6 +39,10 @@ void qvl_stats_take(struct qvl_fs *fs, struct qvl_stats_snap *s)
 	s->dangling = fs->dangling;
 	if (fs->tm)
 		qvl_tm_get_stats(fs->tm, &s->tm);
+	if ((s->gpu = fs->gpu != NULL)) {
+		qvl_gpu_stats(fs->gpu, &s->gpu_dev);
+		qvl_fs_gpu_counts(fs, &s->gpu_reps);
+	}
 	/* The pool's used counts the page cache it is charged for. */
 	s->pool.used -= s->tm.pc_bytes;
 	for (size_t i = 0; i < fs->itab_size; i++) {
@@ -84,7 +87,7 @@ double qvl_stats_frag_external(const struct qvl_pool_stats *p)
 	return total ? (double)(total - used) / (double)total : 0;
 }
 
-static const char *human(uint64_t v, char *buf, size_t cap)
+const char *qvl_stats_human(uint64_t v, char *buf, size_t cap)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double d = (double)v;
@@ -106,21 +109,20 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 		return NULL;
 	qvl_stats_take(fs, &s);
 	fprintf(f, "qvlmemfs %s  chunk %s  read_ahead_kb %d  store %s\n\n",
-		QVL_VERSION, human((uint64_t)1 << fs->chunk_shift, a, sizeof(a)),
+		QVL_VERSION, qvl_stats_human((uint64_t)1 << fs->chunk_shift, a, sizeof(a)),
 		fs->read_ahead_kb, fs->store ? fs->store : "-");
 	fprintf(f, "%-5s %-8s %12s %12s %6s %8s\n", "tier", "state", "budget",
 		"used", "use%", "files");
-	fprintf(f, "%-5s %-8s %12s %12s %6s %8s\n", "gpu",
-		qvl_gpu_available() ? "idle" : "absent", "-", "-", "-", "-");
+	qvl_gpu_stats_text(fs, &s, f);
 	fprintf(f, "%-5s %-8s %12s %12s %5.1f%% %8" PRIu64 "\n", "ram", "active",
-		human(s.pool.budget, a, sizeof(a)),
-		human(s.pool.used, b, sizeof(b)),
+		qvl_stats_human(s.pool.budget, a, sizeof(a)),
+		qvl_stats_human(s.pool.used, b, sizeof(b)),
 		s.pool.budget ? 100.0 * (double)s.pool.used / (double)s.pool.budget : 0,
 		s.ram_files);
 	if (s.nvme)
 		fprintf(f, "%-5s %-8s %12s %12s %5.1f%% %8" PRIu64 "\n\n",
-			"nvme", "active", human(s.nvme_budget, a, sizeof(a)),
-			human(s.nvme_used, b, sizeof(b)),
+			"nvme", "active", qvl_stats_human(s.nvme_budget, a, sizeof(a)),
+			qvl_stats_human(s.nvme_used, b, sizeof(b)),
 			s.nvme_budget ? 100.0 * (double)s.nvme_used /
 						(double)s.nvme_budget : 0,
 			s.nvme_files);
@@ -129,8 +131,9 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			"-", "-", "-", "-");
 	fprintf(f, "files %" PRIu64 "  dirs %" PRIu64 "  symlinks %" PRIu64
 		   "  bytes %s (logical)  inodes %" PRIu64 "  enospc %" PRIu64 "\n",
-		s.files, s.dirs, s.symlinks, human(s.bytes, c, sizeof(c)),
+		s.files, s.dirs, s.symlinks, qvl_stats_human(s.bytes, c, sizeof(c)),
 		s.inodes, s.enospc);
+	qvl_gpu_stats_detail(&s, f);
 	if (s.nvme)
 		fprintf(f, "tiering: evicted %" PRIu64 "  fetched %" PRIu64
 			   "  dropped %" PRIu64 "  dirty %" PRIu64 "  written %s"
@@ -139,8 +142,8 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			   PRIu64 "%s  at mount: orphans %" PRIu64 " dangling %"
 			   PRIu64 "  injected %" PRIu64 "\n",
 			s.tm.evicted, s.tm.fetched, s.tm.dropped, s.tm.dirty,
-			human(s.tm.frame_bytes_written, a, sizeof(a)),
-			human(s.tm.frame_bytes_read, b, sizeof(b)), s.tm.commits,
+			qvl_stats_human(s.tm.frame_bytes_written, a, sizeof(a)),
+			qvl_stats_human(s.tm.frame_bytes_read, b, sizeof(b)), s.tm.commits,
 			s.io_errors, s.tm.write_errors, s.cat_errors,
 			qvl_fs_rdonly(fs) ? " (read-only since)" : "",
 			s.orphans, s.dangling, qvl_fault_injected());
@@ -152,12 +155,12 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			   "compressed tier: hits %" PRIu64 "  stored %" PRIu64
 			   "  evicted %" PRIu64 "  ghost hits raw %" PRIu64
 			   " compressed %" PRIu64 "  page cache drops %" PRIu64 "\n",
-			human(s.tm.resident << fs->chunk_shift, a, sizeof(a)),
-			human(s.tm.raw_keep, b, sizeof(b)),
-			human(s.tm.z_bytes, c, sizeof(c)), s.tm.z_frames,
+			qvl_stats_human(s.tm.resident << fs->chunk_shift, a, sizeof(a)),
+			qvl_stats_human(s.tm.raw_keep, b, sizeof(b)),
+			qvl_stats_human(s.tm.z_bytes, c, sizeof(c)), s.tm.z_frames,
 			s.tm.z_lir, s.tm.z_hir,
-			human(s.tm.pc_bytes, d, sizeof(d)),
-			human(s.tm.raw_target, e, sizeof(e)), s.tm.z_hits,
+			qvl_stats_human(s.tm.pc_bytes, d, sizeof(d)),
+			qvl_stats_human(s.tm.raw_target, e, sizeof(e)), s.tm.z_hits,
 			s.tm.z_stored, s.tm.z_evicted, s.tm.raw_ghost_hits,
 			s.tm.z_ghost_hits, s.tm.pc_dropped);
 		fprintf(f, "page cache order: %s  reuse short %" PRIu64
@@ -175,11 +178,11 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 		fprintf(f, "fsync into the catalog: frames %" PRIu64 "  %s"
 			   "  brought back at mount %" PRIu64 "\n",
 			s.tm.inline_frames,
-			human(s.tm.inline_bytes, a, sizeof(a)),
+			qvl_stats_human(s.tm.inline_bytes, a, sizeof(a)),
 			s.tm.inline_replayed);
 		fprintf(f, "replies: from chunk memory %s  chunks freed while "
 			   "replying %" PRIu64 "\n",
-			human(s.tm.reply_pinned_bytes, a, sizeof(a)),
+			qvl_stats_human(s.tm.reply_pinned_bytes, a, sizeof(a)),
 			s.tm.reply_graves);
 		fprintf(f, "mover: batches %" PRIu64 "  frames written ahead %"
 			   PRIu64 "  thrown away %" PRIu64
@@ -201,7 +204,7 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 	}
 	fprintf(f, "pool: mapped %s  fragmentation internal %.1f%% external %.1f%%"
 		   "  alloc failures %" PRIu64 "\n",
-		human(s.pool.mapped, a, sizeof(a)), 100 * qvl_stats_frag_internal(&s.pool),
+		qvl_stats_human(s.pool.mapped, a, sizeof(a)), 100 * qvl_stats_frag_internal(&s.pool),
 		100 * qvl_stats_frag_external(&s.pool), s.pool.alloc_failures);
 	for (unsigned i = 0; i < s.pool.nclasses; i++) {
 		const struct qvl_pool_class_stats *k = &s.pool.cls[i];
@@ -209,7 +212,7 @@ char *qvl_stats_text(struct qvl_fs *fs, size_t *len)
 			continue;
 		fprintf(f, "  class %-9s slots %" PRIu64 "/%" PRIu64
 			   "  arenas %" PRIu64 "\n",
-			human(k->slot_size, a, sizeof(a)), k->slots_used,
+			qvl_stats_human(k->slot_size, a, sizeof(a)), k->slots_used,
 			k->slots_total, k->arenas);
 	}
 	qvl_ttl_stats_text(fs, f);
@@ -237,8 +240,8 @@ char *qvl_stats_json(struct qvl_fs *fs, size_t *len)
 	qvl_stats_take(fs, &s);
 	fprintf(f, "{\"version\":\"%s\",\"chunk_size\":%llu,\"read_ahead_kb\":%d,",
 		QVL_VERSION, 1ULL << fs->chunk_shift, fs->read_ahead_kb);
-	fprintf(f, "\"tiers\":{\"gpu\":{\"present\":false,\"budget\":0,\"used\":0,"
-		   "\"files\":0},");
+	fprintf(f, "\"tiers\":{");
+	qvl_gpu_stats_json(&s, f);
 	fprintf(f, "\"ram\":{\"present\":true,\"budget\":%" PRIu64 ",\"used\":%"
 		   PRIu64 ",\"files\":%" PRIu64 "},",
 		s.pool.budget, s.pool.used, s.ram_files);

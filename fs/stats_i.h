@@ -6,7 +6,10 @@
 #ifndef QVL_STATS_I_H
 #define QVL_STATS_I_H
 
+#include <stdio.h>
+
 #include "fs_i.h"
+#include "gpu_tier.h"
 
 /* Codec policies (enum qvl_codec_pol) the snapshot counts files under. */
 #define QVL_STATS_NCODEC (QVL_CPOL_F8E4M3 + 1)
@@ -24,7 +27,20 @@ struct qvl_stats_snap {
 	uint64_t codec_files[QVL_STATS_NCODEC];
 	uint64_t codec_bytes[QVL_STATS_NCODEC];
 	uint64_t codec_disk[QVL_STATS_NCODEC];
+	int gpu; /* a GPU tier (gpu_tier.h): its arena and replicas */
+	struct qvl_gpu_stats gpu_dev;
+	struct qvl_gpu_counts gpu_reps;
 };
+
+/* @v bytes as "1.50 GiB" into @buf. */
+const char *qvl_stats_human(uint64_t v, char *buf, size_t cap);
+
+/* stats_gpu.c: the GPU tier's part of .qvl/stats and stats.json. */
+void qvl_gpu_stats_text(struct qvl_fs *fs, const struct qvl_stats_snap *s,
+			FILE *f);
+void qvl_gpu_stats_json(const struct qvl_stats_snap *s, FILE *f);
+/* Only with a GPU tier: its own lines after the tier table. */
+void qvl_gpu_stats_detail(const struct qvl_stats_snap *s, FILE *f);
 
 /* stats_remote.c: the remote tier's part of .qvl/stats and stats.json
  * (nothing without one). */

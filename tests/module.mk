@@ -7,7 +7,7 @@ ALL_QVL_LIBS := $(BUILD)/libqvlfs.a $(BUILD)/libqvltier.a $(BUILD)/libqvlgpu.a \
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(ALL_QVL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(REMOTE_LIBS) $(CODEC_LIBS) $(TIER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(REMOTE_LIBS) $(CODEC_LIBS) $(TIER_LIBS) $(GPU_LIBS)
 
 TEST_BINS += $(UNIT_BINS)
 
@@ -19,6 +19,6 @@ TEST_BINS += $(UNIT_BINS)
 # Tools the integration tests run that link the daemon's modules.
 $(BUILD)/tests/crash_check: $(BUILD)/tests/tools/crash_check.o $(ALL_QVL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(REMOTE_LIBS) $(CODEC_LIBS) $(TIER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(REMOTE_LIBS) $(CODEC_LIBS) $(TIER_LIBS) $(GPU_LIBS)
 
 TEST_BINS += $(BUILD)/tests/crash_check

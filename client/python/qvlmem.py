@@ -43,7 +43,7 @@ import numpy as np
 
 __all__ = ["DTYPES", "open", "torch", "create", "meta", "set_hints",
            "get_hints", "advise", "move", "tier", "residency", "stats",
-           "bf16_to_f32"]
+           "bf16_to_f32", "cuda_info", "cuda_map", "CudaMapping"]
 
 X = "user.qvl."
 MAX_DIMS = 8
@@ -331,6 +331,93 @@ def residency(path):
             raise ValueError("bad tier value %r" % s)
         out[name] = int(pct.rstrip("%")) if pct else 100
     return out
+
+
+_CUDA_LIB = None
+
+
+def _cuda_lib():
+    """libqvlmem_cuda through ctypes: QVLMEM_CUDA_LIB, else the loader's."""
+    global _CUDA_LIB
+    if _CUDA_LIB is None:
+        import ctypes
+        import ctypes.util
+        name = (os.environ.get("QVLMEM_CUDA_LIB")
+                or ctypes.util.find_library("qvlmem_cuda")
+                or "libqvlmem_cuda.so.0")
+        lib = ctypes.CDLL(name)
+        lib.qvlmem_cuda_map.argtypes = [ctypes.c_char_p,
+                                        ctypes.POINTER(ctypes.c_void_p),
+                                        ctypes.POINTER(ctypes.c_size_t)]
+        lib.qvlmem_cuda_unmap.argtypes = [ctypes.c_void_p]
+        _CUDA_LIB = lib
+    return _CUDA_LIB
+
+
+def cuda_info(path):
+    """user.qvl.cuda_ipc parsed: {"dev", "handle", "offset", "size",
+    "arena"}, or None when the file is not on the GPU tier."""
+    s = _get(path, "cuda_ipc")
+    if s is None:
+        return None
+    out = dict(kv.split("=", 1) for kv in s.split())
+    for k in ("dev", "offset", "size", "arena"):
+        out[k] = int(out[k])
+    return out
+
+
+class CudaMapping:
+    """A device pointer to a file's bytes on the GPU tier (cuda_map()).
+
+    ptr and size are the pointer (an int) and the byte count; the object
+    has __cuda_array_interface__ (bytes), so CUDA libraries that take it
+    (CuPy, Numba, torch.as_tensor) see the device memory without a copy.
+    The daemon keeps the replica on the GPU until close() (or the
+    process's exit)."""
+
+    def __init__(self, path, ptr, size):
+        self.path, self.ptr, self.size = path, ptr, size
+
+    @property
+    def __cuda_array_interface__(self):
+        return {"shape": (self.size,), "typestr": "|u1",
+                "data": (self.ptr, True), "version": 3}
+
+    def torch(self):
+        """A torch CUDA tensor over the same device bytes, with the
+        file's dtype and shape (needs torch built with CUDA)."""
+        import torch as _torch
+        t = _torch.as_tensor(self, device="cuda")
+        dt, shape = meta(self.path)
+        load, view = _torch_dtypes(_torch, dt)
+        t = t.view(load)
+        if view is not None:
+            t = t.view(view)
+        return t.reshape(shape) if DTYPES[dt][2] is not None else t
+
+    def close(self):
+        if self.ptr:
+            _cuda_lib().qvlmem_cuda_unmap(self.ptr)
+            self.ptr = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def cuda_map(path):
+    """Map PATH's GPU replica (set tier or pin to "gpu" first) into this
+    process: a CudaMapping.  OSError: ENODATA (not on the GPU), ENODEV (no
+    CUDA runtime here, or no GPU tier)."""
+    import ctypes
+    ptr, size = ctypes.c_void_p(), ctypes.c_size_t()
+    rc = _cuda_lib().qvlmem_cuda_map(os.fsencode(path), ctypes.byref(ptr),
+                                     ctypes.byref(size))
+    if rc:
+        raise OSError(-rc, os.strerror(-rc), path)
+    return CudaMapping(path, ptr.value, size.value)
 
 
 def stats(mount):

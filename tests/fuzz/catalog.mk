@@ -3,7 +3,7 @@
 # here with clang and the sanitizers.  tests/once/catalog_fuzz.sh runs it.
 FUZZ_DAEMON_SRCS := $(filter-out fs/main.c,$(wildcard fs/*.c)) \
 	$(wildcard tiers/*.c) $(wildcard codecs/*.c) $(wildcard remote/*.c) \
-	cuda/gpu_stub.c
+	cuda/gpu_arena.c cuda/gpu_fake.c cuda/gpu_nocuda.c cuda/buddy.c
 
 build/fuzz/fuzz_catalog: tests/fuzz/fuzz_catalog.c $(FUZZ_DAEMON_SRCS) \
 		$(wildcard fs/*.h tiers/*.h codecs/*.h cuda/*.h client/*.h remote/*.h)

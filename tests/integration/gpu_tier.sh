@@ -1,0 +1,188 @@
+#!/bin/bash
+# gpu_tier.sh - the GPU tier on a real mount, driven on the test device
+# (QVL_GPU_FAKE=FILE: the daemon's arena is that file, its copies made by
+# threads), so every step a GPU would see is checked byte for byte where
+# user.qvl.cuda_ipc says the file is:
+#  - without gpu=, or with gpu= and no GPU: tier=gpu and pin=gpu are
+#    ENODEV, cuda_ipc ENODATA, the daemon says why; bad gpu= is refused;
+#  - tier=gpu uploads; tier, stored, .qvl/tiers/gpu and stats report it;
+#  - a write drops an unheld replica, refreshes a pinned one (bytes, holes,
+#    growth within and past its block, punch, shrink);
+#  - a full arena evicts what is neither pinned nor mapped, else ENOSPC;
+#  - libqvlmem_cuda (through qvlmem.py): a mapping sees the bytes and
+#    their refresh, holds the replica (no eviction, a size past its block
+#    EBUSY), and a mapper killed with SIGKILL is forgotten.
+. "$(dirname "$0")/lib.sh"
+qvl_require_fuse
+command -v setfattr >/dev/null || qvl_skip "no setfattr (attr)"
+"$QVL_PYTHON" -c 'import numpy' 2>/dev/null || qvl_skip "no numpy for $QVL_PYTHON"
+
+PY="$QVL_PYTHON"
+export PYTHONPATH=$PWD/client/python
+export QVLMEM_CUDA_LIB=$PWD/$QVL_BUILD/libqvlmem_cuda.so
+M=$QVL_MNT
+ARENA=$QVL_TMP/arena
+# A sanitizer build's libqvlmem_cuda needs its runtimes loaded first.
+PYC=("$PY")
+if ldd "$QVLMEM_CUDA_LIB" 2>/dev/null | grep -q libasan; then
+	PYC=(env "LD_PRELOAD=$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+	     ASAN_OPTIONS=detect_leaks=0 "$PY")
+fi
+
+gx() { getfattr --only-values -n "user.qvl.$2" "$1" 2>/dev/null; }
+
+# arena_same FILE: the bytes where cuda_ipc points equal the file's.
+arena_same() {
+	"$PY" - "$1" "$ARENA" <<'EOF'
+import os, re, sys
+v = os.getxattr(sys.argv[1], "user.qvl.cuda_ipc").decode()
+off = int(re.search(r"offset=(\d+)", v).group(1))
+size = int(re.search(r"size=(\d+)", v).group(1))
+data = open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "rb") as f:
+    f.seek(off)
+    dev = f.read(size)
+sys.exit(0 if size == len(data) and dev == data else 1)
+EOF
+}
+
+json() { # json EXPR: a value from .qvl/stats.json
+	"$PY" -c "import json,sys; s=json.load(open('$M/.qvl/stats.json')); print($1)"
+}
+
+# --- no GPU tier -----------------------------------------------------------
+qvl_mount "ram=64M"
+head -c 100000 /dev/urandom >"$M/x"
+expect_errno "No such device" setfattr -n user.qvl.tier -v gpu "$M/x"
+expect_errno "No such device" setfattr -n user.qvl.pin -v gpu "$M/x"
+expect_errno "No such attribute" getfattr -n user.qvl.cuda_ipc "$M/x"
+grep -q "^gpu   absent" "$M/.qvl/stats" || fail "stats: gpu not absent"
+[ "$(json 's["tiers"]["gpu"]["present"]')" = False ] || fail "stats.json: gpu present"
+qvl_umount
+
+if ! command -v nvidia-smi >/dev/null; then
+	unset QVL_GPU_FAKE
+	qvl_mount "ram=64M,gpu=16M"
+	grep -q "no GPU tier" "$QVL_TMP/daemon.log" || fail "no log line for gpu= without a GPU"
+	expect_errno "No such device" setfattr -n user.qvl.tier -v gpu "$M/x"
+	qvl_umount
+fi
+for bad in gpu=abc gpu=0 gpu=150% gpu=1G,gpu_dev=x gpu_dev=1; do
+	if "$QVL_BUILD/qvlmemfs" -f -o "store=$QVL_STORE,$bad" "$M" 2>"$QVL_TMP/bad.log"; then
+		fail "mounted with $bad"
+		fusermount3 -u "$M"
+	fi
+	grep -q "bad gpu=" "$QVL_TMP/bad.log" || fail "$bad: no clear error"
+done
+
+# --- the test device -------------------------------------------------------
+export QVL_GPU_FAKE=$ARENA QVL_GPU_FAKE_DELAY_US=100
+qvl_mount "ram=64M,gpu=16M"
+grep -q "GPU tier: test device" "$QVL_TMP/daemon.log" || fail "no GPU tier line"
+head -c 3000000 /dev/urandom >"$M/a"
+check setfattr -n user.qvl.tier -v gpu "$M/a"
+[ "$(gx "$M/a" tier)" = gpu ] || fail "tier after tier=gpu: $(gx "$M/a" tier)"
+case $(gx "$M/a" stored) in gpu:3000000,ram:*) ;; *) fail "stored: $(gx "$M/a" stored)" ;; esac
+arena_same "$M/a" || fail "a: arena bytes differ after upload"
+ls "$M/.qvl/tiers/gpu" | grep -q ':a$' || fail ".qvl/tiers/gpu does not list a"
+[ "$(json 's["tiers"]["gpu"]["files"]')" = 1 ] || fail "stats.json gpu files"
+# A write to an unheld replica drops it.
+printf 'zz' | dd of="$M/a" bs=1 seek=10 conv=notrunc status=none
+expect_errno "No such attribute" getfattr -n user.qvl.cuda_ipc "$M/a"
+[ "$(gx "$M/a" tier)" != gpu ] || fail "a still on the GPU after a write"
+# tier=ram on a GPU file takes it off the GPU.
+check setfattr -n user.qvl.tier -v gpu "$M/a"
+check setfattr -n user.qvl.tier -v ram "$M/a"
+[ "$(gx "$M/a" tier)" = ram ] || fail "tier=ram left it on the GPU"
+
+# A pinned replica is refreshed by every change.
+head -c 5000000 /dev/urandom >"$M/b"
+check setfattr -n user.qvl.pin -v gpu "$M/b"
+[ "$(gx "$M/b" tier)" = gpu ] || fail "pin=gpu did not place b"
+expect_errno "Device or resource busy" setfattr -n user.qvl.tier -v nvme "$M/b"
+head -c 70000 /dev/urandom | dd of="$M/b" bs=1k seek=1000 conv=notrunc status=none
+arena_same "$M/b" || fail "b: not refreshed after a write"
+truncate -s 6000000 "$M/b"
+arena_same "$M/b" || fail "b: growth within its block not zeros"
+head -c 1000 /dev/urandom | dd of="$M/b" bs=1 seek=7000000 conv=notrunc status=none
+arena_same "$M/b" || fail "b: write past the end (a hole) not refreshed"
+truncate -s 9000000 "$M/b" # past its 8 MiB block: a new block
+arena_same "$M/b" || fail "b: not moved to a larger block"
+fallocate -p -o 4096 -l 100000 "$M/b"
+arena_same "$M/b" || fail "b: punched range not zero on the device"
+truncate -s 1000000 "$M/b"
+arena_same "$M/b" || fail "b: shrink"
+rm "$M/b"
+
+# Full: the unheld replica goes, the pinned one stays; then ENOSPC.
+head -c 2000000 /dev/urandom >"$M/c"
+head -c 5000000 /dev/urandom >"$M/d"
+check setfattr -n user.qvl.tier -v gpu "$M/c"   # 2 MiB block
+check setfattr -n user.qvl.pin -v gpu "$M/d"    # 8 MiB block
+head -c 9000000 /dev/urandom >"$M/e"            # 16 MiB block: no room
+expect_errno "No space left" setfattr -n user.qvl.tier -v gpu "$M/e"
+head -c 5000000 /dev/urandom >"$M/f"
+check setfattr -n user.qvl.tier -v gpu "$M/f"   # the other 8 MiB: c goes
+[ "$(gx "$M/c" tier)" != gpu ] || fail "c not evicted"
+[ "$(gx "$M/d" tier)" = gpu ] || fail "a pinned replica was evicted"
+[ "$(json 's["tiers"]["gpu"]["evicted"]')" -ge 1 ] || fail "stats: evicted"
+check setfattr -n user.qvl.pin -v none "$M/d"
+
+# Mapped through libqvlmem_cuda: held, refreshed, forgotten at a crash.
+check setfattr -n user.qvl.tier -v gpu "$M/d"
+"${PYC[@]}" - "$M" <<'EOF' || fail "cuda_map checks"
+import ctypes, errno, os, subprocess, sys
+import qvlmem
+m = sys.argv[1]
+d = m + "/d"
+info = qvlmem.cuda_info(d)
+assert info and info["size"] == 5000000, info
+with qvlmem.cuda_map(d) as mp:
+    dev = lambda: ctypes.string_at(mp.ptr, mp.size)
+    assert mp.size == 5000000 and dev() == open(d, "rb").read()
+    assert mp.__cuda_array_interface__["data"][0] == mp.ptr
+    st = qvlmem.stats(m)["tiers"]["gpu"]
+    assert st["mapped"] == 1, st
+    with open(d, "r+b") as f:
+        f.seek(123456)
+        f.write(b"mapped write")
+    assert dev()[123456:123468] == b"mapped write", "not refreshed"
+    try:
+        os.truncate(d, 9000000)
+        raise AssertionError("grew past a mapped block")
+    except OSError as e:
+        assert e.errno == errno.EBUSY, e
+    # All of the arena asked for: f may go, d (mapped) may not.
+    open(m + "/g", "wb").write(os.urandom(9000000))
+    try:
+        os.setxattr(m + "/g", "user.qvl.tier", b"gpu")
+        raise AssertionError("evicted a mapped replica")
+    except OSError as e:
+        assert e.errno == errno.ENOSPC, e
+assert qvlmem.stats(m)["tiers"]["gpu"]["mapped"] == 0
+try:
+    qvlmem.cuda_map(m + "/c")
+    raise AssertionError("mapped a file not on the GPU")
+except OSError as e:
+    assert e.errno == errno.ENODATA, e
+EOF
+# A mapper that dies without unmapping.
+"${PYC[@]}" -c "
+import os, sys, time, qvlmem
+mp = qvlmem.cuda_map('$M/d'); print('mapped', flush=True)
+time.sleep(60)" >"$QVL_TMP/mapper.out" &
+MAPPER=$!
+for _ in $(seq 100); do grep -q mapped "$QVL_TMP/mapper.out" && break; sleep 0.1; done
+[ "$(json 's["tiers"]["gpu"]["mapped"]')" = 1 ] || fail "mapper not counted"
+kill -9 $MAPPER; wait $MAPPER 2>/dev/null
+n=1
+for _ in $(seq 50); do n=$(json 's["tiers"]["gpu"]["mapped"]'); [ "$n" = 0 ] && break; sleep 0.1; done
+[ "$n" = 0 ] || fail "a killed mapper is still counted"
+check setfattr -n user.qvl.tier -v gpu "$M/g"   # d may go now
+rm -f "$M/a" "$M/c" "$M/d" "$M/e" "$M/f" "$M/g"
+[ "$(json 's["tiers"]["gpu"]["used"]')" = 0 ] || fail "arena not empty after rm"
+qvl_umount
+unset QVL_GPU_FAKE QVL_GPU_FAKE_DELAY_US
+
+[ $QVL_FAILS = 0 ] || exit 1
+echo "gpu_tier: all checks passed"
