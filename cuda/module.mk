@@ -39,17 +39,16 @@ $(BUILD)/cuda/%.o: cuda/%.cu
 
 GPU_OBJS += $(BUILD)/cuda/kernels.o
 
+# The CUDA device (the daemon links CUDA's static runtime) and the GPU's
+# own tests (tests/gpu/run runs them; they need a device); not in
+# sanitizer builds, whose libraries nvcc's link does not know how to take.
 ifneq ($(SAN),1)
 GPU_SRCS += cuda/gpu_cuda.c
 GPU_LIBS := -L$(CUDA_ROOT)/lib64 -lcudart_static -ldl -lrt
 $(BUILD)/cuda/gpu_cuda.o: cuda/gpu_cuda.c
 	@mkdir -p $(dir $@)
 	$(CC) $(QVL_CFLAGS) $(CFLAGS) -I$(CUDA_ROOT)/include -MMD -MP -c $< -o $@
-endif
 
-# The GPU kernels' test (tests/gpu/run runs it; it needs a device); not in
-# sanitizer builds, whose libraries nvcc's link does not know how to take.
-ifneq ($(SAN),1)
 $(BUILD)/tests/gpu/test_gpu_kernels.o: tests/gpu/test_gpu_kernels.c
 	@mkdir -p $(dir $@)
 	$(CC) $(QVL_CFLAGS) $(CFLAGS) -I$(CUDA_ROOT)/include -c $< -o $@
@@ -59,6 +58,29 @@ $(BUILD)/tests/gpu_kernels: $(BUILD)/tests/gpu/test_gpu_kernels.o $(BUILD)/cuda/
 	$(NVCC) $(if $(NVCC_CCBIN),-ccbin $(NVCC_CCBIN)) -o $@ $^ $(CODEC_LIBS)
 
 TEST_BINS += $(BUILD)/tests/gpu_kernels
+
+# The arena over CUDA itself: ring, IPC, bandwidths (tests/gpu/run).
+$(BUILD)/tests/gpu/test_gpu_tier.o: tests/gpu/test_gpu_tier.c
+	@mkdir -p $(dir $@)
+	$(CC) $(QVL_CFLAGS) $(CFLAGS) -I$(CUDA_ROOT)/include -c $< -o $@
+
+$(BUILD)/tests/gpu_tier: $(BUILD)/tests/gpu/test_gpu_tier.o $(BUILD)/libqvlgpu.a $(BUILD)/libqvlcodec.a
+	@mkdir -p $(dir $@)
+	$(NVCC) $(if $(NVCC_CCBIN),-ccbin $(NVCC_CCBIN)) -o $@ $^ $(CODEC_LIBS)
+
+TEST_BINS += $(BUILD)/tests/gpu_tier
+
+# A second process reading a mount's GPU copy (tests/gpu/mount_check.sh):
+# the shared runtime, the one libqvlmem_cuda opens.
+$(BUILD)/tests/gpu/gpu_map_check.o: tests/gpu/gpu_map_check.c
+	@mkdir -p $(dir $@)
+	$(CC) $(QVL_CFLAGS) $(CFLAGS) -I$(CUDA_ROOT)/include -c $< -o $@
+
+$(BUILD)/tests/gpu_map_check: $(BUILD)/tests/gpu/gpu_map_check.o $(BUILD)/client/qvlmem_cuda.o
+	@mkdir -p $(dir $@)
+	$(NVCC) $(if $(NVCC_CCBIN),-ccbin $(NVCC_CCBIN)) -cudart shared -o $@ $^ -ldl
+
+TEST_BINS += $(BUILD)/tests/gpu_map_check
 endif
 endif
 
