@@ -19,7 +19,7 @@ command -v setfattr >/dev/null || qvl_skip "no setfattr (attr)"
 
 PY="$QVL_PYTHON"
 export PYTHONPATH=$PWD/client/python
-export QVLMEM_CUDA_LIB=$PWD/$QVL_BUILD/libqvlmem_cuda.so
+export QVLMEM_CUDA_LIB=$(realpath "$QVL_BUILD")/libqvlmem_cuda.so
 M=$QVL_MNT
 ARENA=$QVL_TMP/arena
 # A sanitizer build's libqvlmem_cuda needs its runtimes loaded first.
