@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gpu_tier.h"
 
@@ -377,6 +378,12 @@ void qvl_fs_gpu_release(struct qvl_fs *fs, struct qvl_inode *in,
 	(void)fs;
 	if (in->gpu)
 		unmap_n(in->gpu, fh, UINT32_MAX);
+}
+
+int qvl_fs_gpu_may_hand(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	return ctx->uid == 0 || ctx->uid == geteuid();
 }
 
 uint64_t qvl_fs_gpu_bytes(const struct qvl_inode *in)

@@ -11,6 +11,8 @@
 #ifndef QVL_GPU_TIER_H
 #define QVL_GPU_TIER_H
 
+#include <fuse_lowlevel.h>
+
 #include "fs_i.h"
 #include "qvl_abi.h"
 #include "qvl_gpu.h"
@@ -70,6 +72,14 @@ int qvl_fs_gpu_map(struct qvl_fs *fs, struct qvl_inode *in, uint64_t fh,
 int qvl_fs_gpu_unmap(struct qvl_fs *fs, struct qvl_inode *in, uint64_t fh);
 void qvl_fs_gpu_release(struct qvl_fs *fs, struct qvl_inode *in,
 			uint64_t fh);
+
+/*
+ * May the caller of @req have the arena's handle?  It opens the whole
+ * arena, every file on the GPU whoever may read it: only the mount's owner
+ * (the daemon's user) and root, so on a mount with allow_other one user's
+ * tensors never reach another's process that way.
+ */
+int qvl_fs_gpu_may_hand(fuse_req_t req);
 
 /* Bytes of @in on the GPU (its size when it has a replica), else 0. */
 uint64_t qvl_fs_gpu_bytes(const struct qvl_inode *in);

@@ -509,6 +509,10 @@ static void qvl_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	if (!qvl_fs_gpu_may_hand(req)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
 	pthread_mutex_lock(&fs->lock);
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
 	if (!in || !in->blob)

@@ -391,6 +391,8 @@ static void qvl_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
 	if (!in) {
 		len = -ENOENT;
+	} else if (qa == QA_CUDA_IPC && !qvl_fs_gpu_may_hand(req)) {
+		len = -EACCES; /* the handle opens every file on the GPU */
 	} else if (qa >= 0) {
 		len = qvl_get(fs, in, qa, small, sizeof(small));
 		if (len >= (int)sizeof(small))

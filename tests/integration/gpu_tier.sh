@@ -179,7 +179,25 @@ n=1
 for _ in $(seq 50); do n=$(json 's["tiers"]["gpu"]["mapped"]'); [ "$n" = 0 ] && break; sleep 0.1; done
 [ "$n" = 0 ] || fail "a killed mapper is still counted"
 check setfattr -n user.qvl.tier -v gpu "$M/g"   # d may go now
-rm -f "$M/a" "$M/c" "$M/d" "$M/e" "$M/f" "$M/g"
+qvl_umount
+
+# A second user on an allow_other mount may read a file on the GPU, but
+# not have the arena's handle, which opens every file on the GPU.
+qvl_mount "ram=64M,gpu=16M,allow_other"
+chmod 755 "$QVL_TMP" "$M"
+head -c 100000 /dev/urandom >"$M/pub" && chmod 644 "$M/pub"
+check setfattr -n user.qvl.tier -v gpu "$M/pub"
+NB="setpriv --reuid=65534 --regid=65534 --clear-groups"
+check $NB cat "$M/pub" >/dev/null
+expect_errno "Permission denied" $NB getfattr -n user.qvl.cuda_ipc "$M/pub"
+$NB "${PYC[@]}" -c "
+import errno, qvlmem
+try:
+    qvlmem.cuda_map('$M/pub'); raise SystemExit('mapped as nobody')
+except OSError as e:
+    assert e.errno == errno.EACCES, e" || fail "cuda_map as a second user"
+check getfattr -n user.qvl.cuda_ipc "$M/pub" >/dev/null
+rm -f "$M/pub"
 [ "$(json 's["tiers"]["gpu"]["used"]')" = 0 ] || fail "arena not empty after rm"
 qvl_umount
 unset QVL_GPU_FAKE QVL_GPU_FAKE_DELAY_US
