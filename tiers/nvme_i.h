@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "qvl_nvme.h"
 
@@ -45,6 +46,13 @@ struct qvl_nvme {
 	struct qvl_nvme_fd *buckets[QVL_NVME_FD_BUCKETS]; /* protected by lock */
 	struct qvl_nvme_fd lru;	/* list head; protected by lock */
 	unsigned nr_fds;	/* protected by lock */
+	/* Buffers registered with the ring (qvl_nvme_fix_buffers): requests
+	 * into them are READ_FIXED/WRITE_FIXED, so the kernel does not pin
+	 * their pages for each one.  fixed_ok: registered with this ring
+	 * (again after a rebuild).  Protected by lock. */
+	struct iovec fixed[QVL_NVME_FIXED_MAX];
+	unsigned nfixed;
+	bool fixed_ok;
 };
 
 /* The path of @ino's backing file relative to data_fd ("XX/hex"). */

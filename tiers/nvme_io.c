@@ -56,7 +56,40 @@ int qvl_nvme_ring_init(struct qvl_nvme *n)
 	int rc = io_uring_queue_init(n->queue_depth, &n->ring, 0);
 
 	n->ring_ok = !rc;
+	n->fixed_ok = !rc && n->nfixed &&
+		      !io_uring_register_buffers(&n->ring, n->fixed, n->nfixed);
 	return rc;
+}
+
+int qvl_nvme_fix_buffers(struct qvl_nvme *n, const struct iovec *iov,
+			 unsigned count)
+{
+	if (count > QVL_NVME_FIXED_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&n->lock);
+	if (n->fixed_ok)
+		io_uring_unregister_buffers(&n->ring);
+	if (count)
+		memcpy(n->fixed, iov, count * sizeof(*iov));
+	n->nfixed = count;
+	int rc = n->ring_ok && count
+			 ? io_uring_register_buffers(&n->ring, n->fixed, count)
+			 : 0;
+	n->fixed_ok = n->ring_ok && count && !rc;
+	pthread_mutex_unlock(&n->lock);
+	return rc;
+}
+
+/* The registered buffer [@buf, @buf + @len) lies in, or -1. */
+static int fixed_index(const struct qvl_nvme *n, const char *buf, size_t len)
+{
+	for (unsigned k = 0; n->fixed_ok && k < n->nfixed; k++) {
+		const char *base = n->fixed[k].iov_base;
+		if (buf >= base && len <= n->fixed[k].iov_len &&
+		    (size_t)(buf - base) <= n->fixed[k].iov_len - len)
+			return (int)k;
+	}
+	return -1;
 }
 
 static void finish(struct nvme_batch *b, unsigned i, int result)
@@ -135,13 +168,19 @@ static void fill(struct nvme_batch *b)
 		b->len--;
 		op = &b->ops[i];
 		buf = (char *)b->reqs[i].buf + op->done;
-		if (b->write)
-			io_uring_prep_write(sqe, op->fde->fd, buf,
-					    op->want - op->done,
+		unsigned len = op->want - op->done;
+		int k = fixed_index(b->n, buf, len);
+		if (b->write && k >= 0)
+			io_uring_prep_write_fixed(sqe, op->fde->fd, buf, len,
+						  op->off + op->done, k);
+		else if (b->write)
+			io_uring_prep_write(sqe, op->fde->fd, buf, len,
 					    op->off + op->done);
+		else if (k >= 0)
+			io_uring_prep_read_fixed(sqe, op->fde->fd, buf, len,
+						 op->off + op->done, k);
 		else
-			io_uring_prep_read(sqe, op->fde->fd, buf,
-					   op->want - op->done,
+			io_uring_prep_read(sqe, op->fde->fd, buf, len,
 					   op->off + op->done);
 		io_uring_sqe_set_data64(sqe, i);
 		op->in_kernel = true;

@@ -58,6 +58,18 @@ int qvl_nvme_open(const char *store_dir, unsigned chunk_shift,
 /* qvl_nvme_close() - close every descriptor and the ring; NULL ok. */
 void qvl_nvme_close(struct qvl_nvme *n);
 
+/*
+ * qvl_nvme_fix_buffers() - @count (at most QVL_NVME_FIXED_MAX) buffers the
+ * caller reads and writes frames through for the store's lifetime: they
+ * are registered with the ring, so the kernel stops pinning their pages
+ * on every request (measured: 3% of the streaming benchmark's CPU).  Best
+ * effort: -errno (a memlock limit, say) leaves every request as it was.
+ */
+#define QVL_NVME_FIXED_MAX 4
+struct iovec;
+int qvl_nvme_fix_buffers(struct qvl_nvme *n, const struct iovec *iov,
+			 unsigned count);
+
 /* qvl_nvme_slot_size() - bytes between consecutive slots. */
 size_t qvl_nvme_slot_size(const struct qvl_nvme *n);
 

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "tm_i.h"
 
@@ -48,6 +49,15 @@ static int workers_create(struct qvl_tm *tm, unsigned threads)
 						    tm->slot_size);
 		if (!tm->abounce)
 			return -ENOMEM;
+	}
+	/* Readahead's frames pass through the lanes' buffers: registered
+	 * with the store's ring, not pinned again for each read (best
+	 * effort; it makes them resident, 2 x 8 slots). */
+	if (tm->abounce) {
+		struct iovec fix = { tm->abounce, (size_t)AHEAD_LANES *
+							   QVL_AHEAD_MAX *
+							   tm->slot_size };
+		qvl_nvme_fix_buffers(tm->cfg.nvme, &fix, 1);
 	}
 	for (unsigned w = 0; w < n; w++) {
 		tm->codec[w] = qvl_codec_ctx_create();
@@ -105,6 +115,8 @@ void qvl_tm_destroy(struct qvl_tm *tm)
 	}
 	free(tm->codec);
 	free(tm->bounce);
+	if (tm->abounce) /* the ring must not keep its pages */
+		qvl_nvme_fix_buffers(tm->cfg.nvme, NULL, 0);
 	free(tm->abounce);
 	pthread_cond_destroy(&tm->landed);
 	for (unsigned q = 0; q < TM_LAND_QUEUES; q++)
