@@ -258,6 +258,52 @@ static int write_spilling(struct qvl_fs *fs, struct qvl_inode *in,
 	return 0;
 }
 
+/* One batch of @mode's chunks of [@off, @off+@len) planned into @ah. */
+static int plan(struct qvl_inode *in, uint64_t off, uint64_t len,
+		enum qvl_fetch mode, struct qvl_ahead *ah)
+{
+	return mode == QVL_FETCH_EDGES
+		       ? qvl_blob_plan_write(in->blob, off, (size_t)len, ah)
+		       : qvl_blob_plan_fetch(in->blob, off, len,
+					     mode == QVL_FETCH_REMOTE, ah);
+}
+
+int qvl_fetch_unlocked(struct qvl_fs *fs, fuse_ino_t ino, uint64_t off,
+		       uint64_t len, enum qvl_fetch mode,
+		       struct qvl_inode **inp)
+{
+	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	uint64_t step = mode == QVL_FETCH_EDGES
+				? len
+				: (uint64_t)QVL_AHEAD_MAX << fs->chunk_shift;
+	int err = 0;
+	for (uint64_t at = off; !err && fs->tm && len && at - off < len;
+	     at += step) {
+		uint64_t n = len - (at - off) < step ? len - (at - off) : step;
+		for (unsigned round = 1; !err && in && in->blob &&
+					 round < QVL_READ_OWN_ROUNDS;
+		     round++) {
+			struct qvl_ahead ah;
+			int rc = plan(in, at, n, mode, &ah);
+			if (rc == -EAGAIN)
+				continue;
+			if (rc != 2)
+				break;
+			pthread_mutex_unlock(&fs->lock);
+			qvl_tm_ahead_run(fs->tm, &ah);
+			for (unsigned k = 0; k < ah.n; k++)
+				if (ah.rc[k])
+					err = ah.rc[k] == -ENOMEM ? ENOMEM
+								  : EIO;
+			pthread_mutex_lock(&fs->lock);
+			qvl_tm_ahead_land(fs->tm, &ah);
+			in = qvl_inode_get(fs, ino);
+		}
+	}
+	*inp = in;
+	return err;
+}
+
 static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		      size_t size, off_t off, struct fuse_file_info *fi)
 {
@@ -278,32 +324,9 @@ static void qvl_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		return;
 	}
 	pthread_mutex_lock(&fs->lock);
-	struct qvl_inode *in = qvl_inode_get(fs, ino);
-	/* What the write covers in part and must read first comes without
-	 * the lock, as a READ's own chunks do: a write into a pulled file
-	 * while Redis is slow does not hold up every other request.  (Left
-	 * over, or evicted again meanwhile: the write fetches it itself.  A
-	 * fetch that failed fails the write: the next try would wait as
-	 * long again, under the lock.) */
-	for (unsigned round = 1; !err && fs->tm && in && in->blob &&
-				 round < QVL_READ_OWN_ROUNDS;
-	     round++) {
-		struct qvl_ahead ah;
-		int rc = qvl_blob_plan_write(in->blob, (uint64_t)off, size,
-					     &ah);
-		if (rc == -EAGAIN)
-			continue;
-		if (rc != 2)
-			break;
-		pthread_mutex_unlock(&fs->lock);
-		qvl_tm_ahead_run(fs->tm, &ah);
-		for (unsigned k = 0; k < ah.n; k++)
-			if (ah.rc[k])
-				err = ah.rc[k] == -ENOMEM ? ENOMEM : EIO;
-		pthread_mutex_lock(&fs->lock);
-		qvl_tm_ahead_land(fs->tm, &ah);
-		in = qvl_inode_get(fs, ino);
-	}
+	struct qvl_inode *in;
+	err = qvl_fetch_unlocked(fs, ino, (uint64_t)off, size,
+				 QVL_FETCH_EDGES, &in);
 	if (err) {
 		/* nothing written */
 	} else if (!in || !in->blob) {
@@ -399,7 +422,15 @@ static void qvl_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 	}
 	pthread_mutex_lock(&fs->lock);
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
-	if (!in || !in->blob)
+	err = 0;
+	/* A hole's edges inside chunks only in Redis come first, without
+	 * the lock. */
+	if (mode & FALLOC_FL_PUNCH_HOLE)
+		err = qvl_fetch_unlocked(fs, ino, (uint64_t)off,
+					 (uint64_t)len, QVL_FETCH_EDGES, &in);
+	if (err)
+		; /* nothing changed */
+	else if (!in || !in->blob)
 		err = in ? ENODEV : ENOENT;
 	else
 		err = do_fallocate(fs, in, mode, (uint64_t)off, (uint64_t)len);

@@ -46,6 +46,27 @@ int qvl_xattr_apply(struct qvl_fs *fs, struct qvl_inode *in, const char *name,
 int qvl_remote_pull(struct qvl_fs *fs, fuse_req_t req, fuse_ino_t ino,
 		    const char *value, size_t size);
 
+/*
+ * qvl_fetch_unlocked() - bring chunks of [@off, @off+@len) of @ino that
+ * are only in the store or the remote tier into RAM without fs->lock, as
+ * a READ's own chunks come, so a change or a load of a pulled file while
+ * Redis is slow does not hold up every other request:
+ *   QVL_FETCH_EDGES   those a change of the range covers only in part (a
+ *                     write's ends, a truncate's or a punch's edge)
+ *   QVL_FETCH_ALL     all of them, a window at a time, as far as RAM has
+ *                     room (tier=ram, willneed, a GPU placement)
+ *   QVL_FETCH_REMOTE  those only in Redis (a checksum)
+ * Called and returns with fs->lock held; *@in is @ino looked up again
+ * (NULL if gone).  Left over, or evicted again meanwhile: the caller's
+ * own path fetches it under the lock.  0, or EIO/ENOMEM when a fetch
+ * failed (the next try would wait as long again, under the lock: the
+ * caller fails instead).
+ */
+enum qvl_fetch { QVL_FETCH_EDGES, QVL_FETCH_ALL, QVL_FETCH_REMOTE };
+int qvl_fetch_unlocked(struct qvl_fs *fs, fuse_ino_t ino, uint64_t off,
+		       uint64_t len, enum qvl_fetch mode,
+		       struct qvl_inode **in);
+
 /* fs.c: the whole table */
 void qvl_fs_ops(struct fuse_lowlevel_ops *ops);
 

@@ -209,7 +209,17 @@ static void qvl_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	}
 	pthread_mutex_lock(&fs->lock);
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
-	if (in) {
+	int ferr = 0;
+	/* A cut inside a chunk only in Redis: that chunk comes first,
+	 * without the lock. */
+	if (in && (to_set & FUSE_SET_ATTR_SIZE) && attr->st_size >= 0 &&
+	    (uint64_t)attr->st_size < in->size &&
+	    (attr->st_size & ((1ll << fs->chunk_shift) - 1)))
+		ferr = qvl_fetch_unlocked(fs, ino, (uint64_t)attr->st_size, 1,
+					  QVL_FETCH_EDGES, &in);
+	if (in && ferr) {
+		err = ferr;
+	} else if (in) {
 		err = do_setattr(fs, in, attr, to_set);
 		qvl_persist_mark(fs, in);
 		qvl_inode_stat(fs, in, &st);

@@ -206,6 +206,21 @@ int qvl_xattr_apply(struct qvl_fs *fs, struct qvl_inode *in, const char *name,
 	return err;
 }
 
+/* Does setting qvl attribute @qa to @v load the whole file?  (GPU
+ * requests only with a GPU tier, @gpu.) */
+static int loads_file(int qa, const char *v, size_t len, int gpu)
+{
+	enum qvl_tier_id t;
+	enum qvl_pin p;
+	enum qvl_advice a;
+	return (qa == QA_TIER && !qvl_parse_tier(v, len, &t) &&
+		t != QVL_TIER_NVME && (t != QVL_TIER_GPU || gpu)) ||
+	       (qa == QA_PIN && !qvl_parse_pin(v, len, &p) &&
+		p == QVL_PIN_GPU && gpu) ||
+	       (qa == QA_ADVICE && !qvl_parse_advice(v, len, &a) &&
+		a == QVL_ADV_WILLNEED);
+}
+
 static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 const char *value, size_t size, int flags)
 {
@@ -236,6 +251,13 @@ static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	}
 	pthread_mutex_lock(&fs->lock);
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	/* What loads the whole file (tier=ram or gpu, pin=gpu, willneed)
+	 * fetches it a window at a time without the lock first, as far as
+	 * RAM has room: Redis or the disk answering holds up nobody else.
+	 * (Best effort: the set fetches what is left, and says what went
+	 * wrong.) */
+	if (in && in->blob && S_ISREG(in->mode) && loads_file(qa, value, size, fs->gpu != NULL))
+		qvl_fetch_unlocked(fs, ino, 0, in->size, QVL_FETCH_ALL, &in);
 	if (!in)
 		err = ENOENT;
 	else if (qa >= 0)
@@ -375,8 +397,8 @@ static void qvl_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 size_t size)
 {
 	struct qvl_fs *fs = qvl_req_fs(req);
-	/* Holds every formatted qvl value: the longest is a shape of eight
-	 * 20-digit dims (167 bytes). */
+	/* Holds every formatted qvl value: the longest is cuda_ipc (under
+	 * 230 bytes), then a shape of eight 20-digit dims (167). */
 	char small[256];
 	void *val = small;
 	int len = 0;
@@ -389,6 +411,12 @@ static void qvl_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	int qa = is_qvl(name) ? qattr_of(name) : -1;
 	pthread_mutex_lock(&fs->lock);
 	struct qvl_inode *in = qvl_inode_get(fs, ino);
+	/* A checksum of a pulled file: what is only in Redis comes first,
+	 * without the lock (the sum is taken under it). */
+	if (in && qa == QA_CHECKSUM && in->blob &&
+	    (!in->sum_valid || in->sum_version != qvl_blob_version(in->blob)) &&
+	    qvl_blob_remote_only(in->blob))
+		qvl_fetch_unlocked(fs, ino, 0, in->size, QVL_FETCH_REMOTE, &in);
 	if (!in) {
 		len = -ENOENT;
 	} else if (qa == QA_CUDA_IPC && !qvl_fs_gpu_may_hand(req)) {

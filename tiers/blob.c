@@ -334,7 +334,7 @@ static int fetchable(const struct qvl_chunk *c)
  * after waiting for a landing, with two such batches in flight.  Chunks
  * in [@whole_first, @whole_end) are left out (a write covers them whole). */
 static int plan_own(struct qvl_blob *b, uint64_t first, uint64_t last,
-		    uint64_t whole_first, uint64_t whole_end,
+		    uint64_t whole_first, uint64_t whole_end, int remote_only,
 		    struct qvl_ahead *ah)
 {
 	struct qvl_chunk *cs[QVL_AHEAD_MAX];
@@ -343,7 +343,8 @@ static int plan_own(struct qvl_blob *b, uint64_t first, uint64_t last,
 	for (uint64_t i = first; i <= last && i < b->nmap && n < QVL_AHEAD_MAX;
 	     i++) {
 		struct qvl_chunk *c = b->map[i];
-		if (i >= whole_first && i < whole_end)
+		if ((i >= whole_first && i < whole_end) ||
+		    (remote_only && (!c || !qvl_chunk_remote(c))))
 			continue;
 		if (fetchable(c) && !c->z && !c->busy && !c->lost) {
 			cs[n++] = c;
@@ -392,7 +393,7 @@ static int fetch_for_read(struct qvl_blob *b, uint64_t off, size_t len,
 		}
 	}
 	if (ah && ah->own_ok && b->tm->cfg.nvme) {
-		int rc = plan_own(b, first, last, 0, 0, ah);
+		int rc = plan_own(b, first, last, 0, 0, 0, ah);
 		if (rc)
 			return rc;
 	}
@@ -698,7 +699,20 @@ int qvl_blob_plan_write(struct qvl_blob *b, uint64_t off, size_t len,
 		return 0;
 	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
 	return plan_own(b, first, last, (off + b->chunk - 1) >> b->shift,
-			(off + len) >> b->shift, ah);
+			(off + len) >> b->shift, 0, ah);
+}
+
+int qvl_blob_plan_fetch(struct qvl_blob *b, uint64_t off, uint64_t len,
+			int remote_only, struct qvl_ahead *ah)
+{
+	ah->blob = NULL;
+	ah->n = 0;
+	if (!len || check_range(off, len) || !b->tm || !b->tm->cfg.lock ||
+	    !b->tm->abounce || !b->tm->cfg.nvme ||
+	    !(b->on_disk || b->flags & QVL_BLOB_DROPPABLE))
+		return 0;
+	return plan_own(b, off >> b->shift, (off + len - 1) >> b->shift, 0, 0,
+			remote_only, ah);
 }
 
 int qvl_blob_write(struct qvl_blob *b, const void *buf, size_t len,

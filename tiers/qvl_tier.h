@@ -229,6 +229,12 @@ int qvl_blob_read_ahead(struct qvl_blob *blob, void *buf, size_t len,
  * does not hold the caller's lock while Redis answers. */
 int qvl_blob_plan_write(struct qvl_blob *blob, uint64_t off, size_t len,
 			struct qvl_ahead *ah);
+/* The chunks of [@off, @off+@len) only in the store or the remote tier
+ * (@remote_only: only in the remote tier), planned into @ah the same way,
+ * at most QVL_AHEAD_MAX: for a whole-file load (tier=ram, willneed, a GPU
+ * placement) or a checksum, a window at a time without the lock. */
+int qvl_blob_plan_fetch(struct qvl_blob *blob, uint64_t off, uint64_t len,
+			int remote_only, struct qvl_ahead *ah);
 /* Without the caller's lock: read and decode what @ah planned. */
 void qvl_tm_ahead_run(struct qvl_tm *tm, struct qvl_ahead *ah);
 /* With it again: what was read becomes resident; @ah is empty after. */

@@ -233,6 +233,60 @@ cp "$QVL_TMP/x" "$QVL_TMP/x3"
 printf 'W' | dd of="$QVL_TMP/x3" bs=1 seek=$((2 << 20 | 7)) conv=notrunc status=none
 cmp -s "$QVL_TMP/x3" "$MNT2/w/layers/x.bin" || fail "the write into a pulled chunk did not stick"
 
+# The same for everything else that reads chunks only in Redis for a
+# change or a load: a truncate or a punch inside one, tier=ram, willneed,
+# a checksum.  Each waits for Redis without the filesystem's lock.
+NPROBE=0
+redis_ok() { # until the daemon's connection works again (its backoff)
+	for _ in $(seq 50); do
+		NPROBE=$((NPROBE + 1))
+		"$CTL" pull snap1 "$MNT2/probe$NPROBE" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	fail "Redis did not come back for the daemon"
+}
+stalled() { # WHAT CMD...: with Redis stopped, CMD waits; others do not
+	local what=$1 p t0 t1
+	shift
+	redis_ok
+	kill -STOP "$RPID"
+	(s=$(date +%s%N); "$@" >/dev/null 2>&1
+	 echo $((($(date +%s%N) - s) / 1000000)) >"$QVL_TMP/op_ms") &
+	p=$!
+	sleep 0.3
+	t0=$(date +%s%N)
+	eq "$(cat "$MNT2/local.txt")" local "a local file while $what waits for Redis"
+	ls "$MNT2/w/layers" >/dev/null || fail "ls while $what waits for Redis"
+	t1=$(date +%s%N)
+	[ $(((t1 - t0) / 1000000)) -lt 500 ] ||
+		fail "other requests waited $(((t1 - t0) / 1000000)) ms for $what"
+	wait $p
+	kill -CONT "$RPID"
+	# It did wait for Redis (remote_timeout=1), or this proved nothing.
+	[ "$(cat "$QVL_TMP/op_ms")" -ge 600 ] ||
+		fail "$what did not wait for Redis ($(cat "$QVL_TMP/op_ms") ms)"
+}
+for d in t p r n c; do
+	out=$("$CTL" pull snap1 "$MNT2/$d" 2>&1) || fail "pull $d: $out"
+done
+stalled "a truncate" truncate -s $((3 << 20 | 5)) "$MNT2/t/layers/x.bin"
+stalled "a punch" fallocate -p -o $((2 << 20 | 9)) -l 100 "$MNT2/p/layers/x.bin"
+stalled "tier=ram" setfattr -n user.qvl.tier -v ram "$MNT2/r/layers/x.bin"
+stalled "willneed" setfattr -n user.qvl.advice -v willneed "$MNT2/n/layers/x.bin"
+stalled "a checksum" getfattr -n user.qvl.checksum "$MNT2/c/layers/x.bin"
+# With Redis back they all work, and what they did is right.
+redis_ok
+truncate -s $((3 << 20 | 5)) "$MNT2/t/layers/x.bin" || fail "truncate with Redis back"
+cmp -s <(head -c $((3 << 20 | 5)) "$QVL_TMP/x") "$MNT2/t/layers/x.bin" || fail "truncated x differs"
+fallocate -p -o $((2 << 20 | 9)) -l 100 "$MNT2/p/layers/x.bin" || fail "punch with Redis back"
+cp "$QVL_TMP/x" "$QVL_TMP/x4"
+fallocate -p -o $((2 << 20 | 9)) -l 100 "$QVL_TMP/x4"
+cmp -s "$QVL_TMP/x4" "$MNT2/p/layers/x.bin" || fail "punched x differs"
+setfattr -n user.qvl.tier -v ram "$MNT2/r/layers/x.bin" || fail "tier=ram with Redis back"
+eq "$(gx user.qvl.tier "$MNT2/r/layers/x.bin")" ram "tier after tier=ram"
+eq "$(gx user.qvl.checksum "$MNT2/c/layers/x.bin")" \
+	"$("$CTL" checksum "$QVL_TMP/x" | cut -d' ' -f1)" "checksum of a pulled file"
+
 umount2
 qvl_umount
 qvl_done
