@@ -224,6 +224,27 @@ int qvl_gpu_up_end(struct qvl_gpu_up *up)
 	return up->rc;
 }
 
+int qvl_gpu_upload(struct qvl_gpu *g, uint64_t dst, const void *src,
+		   uint64_t len, size_t piece)
+{
+	struct qvl_gpu_up up;
+	qvl_gpu_up_begin(g, &up, dst, len);
+	for (uint64_t done = 0; done < len && !up.rc;) {
+		size_t cap;
+		char *p = qvl_gpu_up_buf(&up, &cap);
+		size_t n = piece && piece < cap ? piece : cap;
+		if (n > len - done)
+			n = (size_t)(len - done);
+		if (src)
+			memcpy(p, (const char *)src + done, n);
+		else
+			memset(p, 0, n);
+		qvl_gpu_up_send(&up, n);
+		done += n;
+	}
+	return qvl_gpu_up_end(&up);
+}
+
 int qvl_gpu_download(struct qvl_gpu *g, uint64_t off, void *dst,
 		     uint64_t len)
 {

@@ -94,6 +94,14 @@ void *qvl_gpu_up_buf(struct qvl_gpu_up *up, size_t *cap);
 void qvl_gpu_up_send(struct qvl_gpu_up *up, size_t n);
 int qvl_gpu_up_end(struct qvl_gpu_up *up);
 
+/*
+ * qvl_gpu_upload() - @len bytes of @src (host memory; NULL: zeros) to
+ * [@dst, @dst + @len) of the arena through the ring, pieces of at most
+ * @piece bytes (0: a whole staging buffer), waiting for the last copy.
+ */
+int qvl_gpu_upload(struct qvl_gpu *gpu, uint64_t dst, const void *src,
+		   uint64_t len, size_t piece);
+
 /* qvl_gpu_download() - @len bytes at @off of the arena into @dst (host),
  * synchronously (checks and tests; not a data path). */
 int qvl_gpu_download(struct qvl_gpu *gpu, uint64_t off, void *dst,

@@ -130,20 +130,7 @@ static int block_for(struct qvl_fs *fs, uint64_t len, uint64_t *off)
 static int up_bytes(struct qvl_fs *fs, struct qvl_gpu_rep *r, uint64_t at,
 		    const void *buf, uint64_t len)
 {
-	struct qvl_gpu_up up;
-	qvl_gpu_up_begin(fs->gpu, &up, r->off + at, len);
-	for (uint64_t done = 0; done < len && !up.rc;) {
-		size_t cap;
-		char *p = qvl_gpu_up_buf(&up, &cap);
-		size_t n = len - done < cap ? (size_t)(len - done) : cap;
-		if (buf)
-			memcpy(p, (const char *)buf + done, n);
-		else
-			memset(p, 0, n);
-		qvl_gpu_up_send(&up, n);
-		done += n;
-	}
-	return -qvl_gpu_up_end(&up);
+	return -qvl_gpu_upload(fs->gpu, r->off + at, buf, len, 0);
 }
 
 /* The whole file into its replica's block, read through the blob. */

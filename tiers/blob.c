@@ -688,14 +688,22 @@ again:
 	}
 }
 
-int qvl_blob_plan_write(struct qvl_blob *b, uint64_t off, size_t len,
-			struct qvl_ahead *ah)
+/* May chunks of [@off, @off+@len) be planned as a caller's own batch?
+ * (An empty @ah either way.) */
+static int may_plan(struct qvl_blob *b, uint64_t off, uint64_t len,
+		    struct qvl_ahead *ah)
 {
 	ah->blob = NULL;
 	ah->n = 0;
-	if (!len || check_range(off, len) || !b->tm || !b->tm->cfg.lock ||
-	    !b->tm->abounce || !b->tm->cfg.nvme ||
-	    !(b->on_disk || b->flags & QVL_BLOB_DROPPABLE))
+	return len && !check_range(off, len) && b->tm && b->tm->cfg.lock &&
+	       b->tm->abounce && b->tm->cfg.nvme &&
+	       (b->on_disk || b->flags & QVL_BLOB_DROPPABLE);
+}
+
+int qvl_blob_plan_write(struct qvl_blob *b, uint64_t off, size_t len,
+			struct qvl_ahead *ah)
+{
+	if (!may_plan(b, off, len, ah))
 		return 0;
 	uint64_t first = off >> b->shift, last = (off + len - 1) >> b->shift;
 	return plan_own(b, first, last, (off + b->chunk - 1) >> b->shift,
@@ -705,11 +713,7 @@ int qvl_blob_plan_write(struct qvl_blob *b, uint64_t off, size_t len,
 int qvl_blob_plan_fetch(struct qvl_blob *b, uint64_t off, uint64_t len,
 			int remote_only, struct qvl_ahead *ah)
 {
-	ah->blob = NULL;
-	ah->n = 0;
-	if (!len || check_range(off, len) || !b->tm || !b->tm->cfg.lock ||
-	    !b->tm->abounce || !b->tm->cfg.nvme ||
-	    !(b->on_disk || b->flags & QVL_BLOB_DROPPABLE))
+	if (!may_plan(b, off, len, ah))
 		return 0;
 	return plan_own(b, off >> b->shift, (off + len - 1) >> b->shift, 0, 0,
 			remote_only, ah);

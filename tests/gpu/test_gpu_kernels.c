@@ -16,20 +16,12 @@
 
 #include "codec_float_i.h"
 #include "codec_i.h"
+#include "cuda_check.h"
 #include "lossy_cases.h"
 #include "qvl_gpu_kernels.h"
 
 static int failures;
 
-#define CK(call)                                                            \
-	do {                                                                \
-		cudaError_t e_ = (call);                                    \
-		if (e_ != cudaSuccess) {                                    \
-			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__,        \
-				__LINE__, #call, cudaGetErrorString(e_));  \
-			exit(1);                                            \
-		}                                                           \
-	} while (0)
 
 static double ms_between(cudaEvent_t a, cudaEvent_t b)
 {

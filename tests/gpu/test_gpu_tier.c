@@ -27,21 +27,13 @@
 
 #include "codec_float_i.h"
 #include "codec_i.h"
+#include "cuda_check.h"
 #include "qvl_gpu.h"
 #include "qvl_gpu_kernels.h"
 
 static int failures;
 static FILE *res;
 
-#define CK(call)                                                            \
-	do {                                                                \
-		cudaError_t e_ = (call);                                    \
-		if (e_ != cudaSuccess) {                                    \
-			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__,        \
-				__LINE__, #call, cudaGetErrorString(e_));  \
-			exit(1);                                            \
-		}                                                           \
-	} while (0)
 
 #define FAIL(...)                                                           \
 	do {                                                                \
@@ -67,22 +59,16 @@ static void fill_random(char *p, size_t n, uint64_t s)
 	}
 }
 
-/* Upload @len bytes of @src (NULL: leave the buffers as they are). */
-static int ring_upload(struct qvl_gpu *g, uint64_t off, const char *src,
-		       uint64_t len, size_t piece)
+/* The ring's own scheduling: @len bytes sent from the staging buffers as
+ * they are, no fill. */
+static int ring_only(struct qvl_gpu *g, uint64_t len, size_t piece)
 {
 	struct qvl_gpu_up up;
-	qvl_gpu_up_begin(g, &up, off, len);
-	for (uint64_t done = 0; done < len;) {
+	qvl_gpu_up_begin(g, &up, 0, len);
+	for (uint64_t done = 0; done < len; done += piece) {
 		size_t cap;
-		char *p = qvl_gpu_up_buf(&up, &cap);
-		size_t n = piece < cap ? piece : cap;
-		if (n > len - done)
-			n = (size_t)(len - done);
-		if (src)
-			memcpy(p, src + done, n);
-		qvl_gpu_up_send(&up, n);
-		done += n;
+		qvl_gpu_up_buf(&up, &cap);
+		qvl_gpu_up_send(&up, piece < len - done ? piece : len - done);
 	}
 	return qvl_gpu_up_end(&up);
 }
@@ -139,7 +125,7 @@ static void t_round_trip_and_ipc(void)
 	uint64_t off;
 	if (qvl_gpu_alloc(g, len, &off) || off != 0)
 		FAIL("arena alloc");
-	if (ring_upload(g, off, src, len, 1000003))
+	if (qvl_gpu_upload(g, off, src, len, 1000003))
 		FAIL("ring upload");
 	if (qvl_gpu_download(g, off, back, len) || memcmp(src, back, len))
 		FAIL("round trip through the ring: bytes differ");
@@ -186,10 +172,10 @@ static void t_h2d(void)
 		CK(cudaMemcpy(dev, pinned, len, cudaMemcpyHostToDevice));
 		double ref = len / (now_s() - t0) / 1e9;
 		t0 = now_s();
-		ring_upload(g, 0, pageable, len, 4u << 20);
+		qvl_gpu_upload(g, 0, pageable, len, 4u << 20);
 		double fill = len / (now_s() - t0) / 1e9;
 		t0 = now_s();
-		ring_upload(g, 0, NULL, len, 4u << 20);
+		ring_only(g, len, 4u << 20);
 		double ring = len / (now_s() - t0) / 1e9;
 		best_ref = ref > best_ref ? ref : best_ref;
 		best_fill = fill > best_fill ? fill : best_fill;

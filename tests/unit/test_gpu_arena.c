@@ -50,24 +50,6 @@ static struct qvl_gpu *open_fake(uint64_t budget, size_t stage,
 	return g;
 }
 
-/* Upload @len bytes of @src at @off in pieces of at most @piece. */
-static int upload(struct qvl_gpu *g, uint64_t off, const char *src,
-		  uint64_t len, size_t piece)
-{
-	struct qvl_gpu_up up;
-	qvl_gpu_up_begin(g, &up, off, len);
-	for (uint64_t done = 0; done < len;) {
-		size_t cap;
-		char *p = qvl_gpu_up_buf(&up, &cap);
-		size_t n = cap < piece ? cap : piece;
-		if (n > len - done)
-			n = (size_t)(len - done);
-		memcpy(p, src + done, n);
-		qvl_gpu_up_send(&up, n);
-		done += n;
-	}
-	return qvl_gpu_up_end(&up);
-}
 
 static void t_round_trip(void)
 {
@@ -83,7 +65,7 @@ static void t_round_trip(void)
 	QVL_CHECK_EQ(qvl_gpu_alloc(g, len, &off), 0);
 	QVL_CHECK_EQ(off % (4u << 20), 0); /* aligned to its block */
 	/* Pieces of odd sizes, 3 buffers for 48+ pieces. */
-	QVL_CHECK_EQ(upload(g, off, src, len, 65521), 0);
+	QVL_CHECK_EQ(qvl_gpu_upload(g, off, src, len, 65521), 0);
 	memset(back, 0, len);
 	QVL_CHECK_EQ(qvl_gpu_download(g, off, back, len), 0);
 	QVL_CHECK(memcmp(src, back, len) == 0);
@@ -111,7 +93,7 @@ static void t_streams_overlap(void)
 	char src[8 * 4096];
 	memset(src, 7, sizeof(src));
 	double t0 = now_s();
-	QVL_CHECK_EQ(upload(g, 0, src, sizeof(src), 4096), 0);
+	QVL_CHECK_EQ(qvl_gpu_upload(g, 0, src, sizeof(src), 4096), 0);
 	double dt = now_s() - t0;
 	QVL_CHECK(dt < 0.135);
 	if (dt >= 0.135)
@@ -132,7 +114,7 @@ static void t_full_and_bad(void)
 	QVL_CHECK_EQ(qvl_gpu_block_size(g, 5u << 20), 0); /* never fits */
 	char buf[16] = { 0 };
 	QVL_CHECK_EQ(qvl_gpu_download(g, 4u << 20, buf, 1), -EINVAL);
-	QVL_CHECK_EQ(upload(g, (4u << 20) - 8, buf, 16, 16), -EINVAL);
+	QVL_CHECK_EQ(qvl_gpu_upload(g, (4u << 20) - 8, buf, 16, 16), -EINVAL);
 	/* More than begun for: refused, nothing sent past the range. */
 	struct qvl_gpu_up up;
 	size_t cap;
