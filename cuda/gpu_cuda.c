@@ -123,6 +123,9 @@ static void cu_hfree(void *ctx, void *p)
 	cudaFreeHost(p);
 }
 
+/* Every call sets the device first: the daemon's requests come on many
+ * threads, and the current device is each thread's own (cheap when it is
+ * already set). */
 static int cu_h2d_async(void *ctx, void *dst, const void *src, size_t len,
 			unsigned stream)
 {
@@ -146,6 +149,7 @@ static int cu_record(void *ctx, unsigned event, unsigned stream)
 	struct cu *c = ctx;
 	if (event >= c->nevents || stream >= QVL_GPU_STREAMS)
 		return -EINVAL;
+	cudaSetDevice(c->dev);
 	return err_of(cudaEventRecord(c->event[event], c->stream[stream]));
 }
 
@@ -154,6 +158,7 @@ static int cu_wait(void *ctx, unsigned event)
 	struct cu *c = ctx;
 	if (event >= c->nevents)
 		return -EINVAL;
+	cudaSetDevice(c->dev);
 	return err_of(cudaEventSynchronize(c->event[event]));
 }
 

@@ -552,8 +552,6 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "qvlmemfs: fault injection armed: %s\n",
 			fault);
 	}
-	if (cli.gpu)
-		qvl_fs_gpu_open(fs, &gcfg); /* logs why when there is none */
 	fs->ram_min = ram_min;
 	fs->store = realpath(cli.store, NULL);
 	fs->mountpoint = strdup(mnt);
@@ -570,6 +568,12 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(opts.foreground))
 		goto out_unmount;
 	note_pid(lockfd);
+	/* After daemonizing too: CUDA may not be used across a fork (nor
+	 * the test device's threads), and before the loop, so no request
+	 * finds the tier half made.  Says why when there is none (also in
+	 * .qvl/stats, for a daemon whose stderr went with the fork). */
+	if (cli.gpu)
+		qvl_fs_gpu_open(fs, &gcfg);
 	/* After daemonizing (a fork keeps no threads): the flusher and the
 	 * page-cache invalidator; qvl_destroy() stops them. */
 	rc = qvl_bg_start(fs);

@@ -13,12 +13,14 @@ void qvl_gpu_stats_text(struct qvl_fs *fs, const struct qvl_stats_snap *s,
 {
 	char a[32], b[32];
 	if (!s->gpu) {
-		fprintf(f, "%-5s %-8s %12s %12s %6s %8s\n", "gpu", "absent",
-			"-", "-", "-", "-");
+		fprintf(f, "%-5s %-8s %12s %12s %6s %8s", "gpu", "absent", "-",
+			"-", "-", "-");
+		if (fs->gpu_asked) /* gpu= was given: why there is none */
+			fprintf(f, "  (gpu=: %s)", fs->gpu_why);
+		fprintf(f, "\n");
 		return;
 	}
 	const struct qvl_buddy_stats *ar = &s->gpu_dev.arena;
-	(void)fs;
 	fprintf(f, "%-5s %-8s %12s %12s %5.1f%% %8" PRIu64 "\n", "gpu",
 		"active", qvl_stats_human(ar->size, a, sizeof(a)),
 		qvl_stats_human(ar->used, b, sizeof(b)),

@@ -64,6 +64,7 @@ if ! command -v nvidia-smi >/dev/null; then
 	unset QVL_GPU_FAKE
 	qvl_mount "ram=64M,gpu=16M"
 	grep -q "no GPU tier" "$QVL_TMP/daemon.log" || fail "no log line for gpu= without a GPU"
+	grep -q "^gpu   absent.*(gpu=: " "$M/.qvl/stats" || fail "stats does not say why there is no GPU"
 	expect_errno "No such device" setfattr -n user.qvl.tier -v gpu "$M/x"
 	qvl_umount
 fi
@@ -200,6 +201,17 @@ check getfattr -n user.qvl.cuda_ipc "$M/pub" >/dev/null
 rm -f "$M/pub"
 [ "$(json 's["tiers"]["gpu"]["used"]')" = 0 ] || fail "arena not empty after rm"
 qvl_umount
+
+# A daemon that forks into the background opens the device after the
+# fork (CUDA's context, like the test device's threads, does not cross
+# one): placement works there too.
+"$QVL_BUILD/qvlmemfs" -o "store=$QVL_STORE,ram=64M,gpu=16M" "$M" 2>"$QVL_TMP/bg.log" ||
+	fail "background mount"
+head -c 200000 /dev/urandom >"$M/bgf"
+timeout 20 setfattr -n user.qvl.tier -v gpu "$M/bgf" || fail "tier=gpu in a background daemon"
+arena_same "$M/bgf" || fail "background daemon: arena bytes differ"
+fusermount3 -u "$M"
+for _ in $(seq 100); do pgrep -f "qvlmemfs -o store=$QVL_STORE" >/dev/null || break; sleep 0.1; done
 unset QVL_GPU_FAKE QVL_GPU_FAKE_DELAY_US
 
 [ $QVL_FAILS = 0 ] || exit 1
