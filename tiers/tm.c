@@ -52,11 +52,14 @@ static int workers_create(struct qvl_tm *tm, unsigned threads)
 	}
 	/* Readahead's frames pass through the lanes' buffers: registered
 	 * with the store's ring, not pinned again for each read (best
-	 * effort; it makes them resident, 2 x 8 slots). */
-	if (tm->abounce) {
-		struct iovec fix = { tm->abounce, (size_t)AHEAD_LANES *
-							   QVL_AHEAD_MAX *
-							   tm->slot_size };
+	 * effort).  Registering makes all of them resident (2 x 8 slots,
+	 * about 16 MiB) where use touches only what frames fill: only on a
+	 * budget 16 times that, where it is noise (on ram=32M it put the
+	 * daemon 4 MiB past its 64 MiB bound, writers64.sh). */
+	size_t alen = (size_t)AHEAD_LANES * QVL_AHEAD_MAX * tm->slot_size;
+	if (tm->abounce &&
+	    qvl_pool_budget(tm->cfg.pool) >= 16 * (uint64_t)alen) {
+		struct iovec fix = { tm->abounce, alen };
 		qvl_nvme_fix_buffers(tm->cfg.nvme, &fix, 1);
 	}
 	for (unsigned w = 0; w < n; w++) {
