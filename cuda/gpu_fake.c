@@ -12,7 +12,8 @@
  * mapping), so a test reads what landed where; any other value keeps it in
  * anonymous memory; its "IPC handle" carries the path (fake_ipc).
  * QVL_GPU_FAKE_FREE sets the free memory it reports
- * (bytes; default 1 GiB).
+ * (bytes; default 1 GiB); while the file QVL_GPU_FAKE_FAIL_IF names
+ * exists, copies fail (EIO), as a device that went away.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -223,8 +224,12 @@ static int enqueue(struct fake *f, unsigned si, struct op o)
 static int fake_h2d_async(void *ctx, void *dst, const void *src, size_t len,
 			  unsigned stream)
 {
+	/* A test makes copies fail while this file exists. */
+	const char *fail = getenv("QVL_GPU_FAKE_FAIL_IF");
 	if (stream >= QVL_GPU_STREAMS)
 		return -EINVAL;
+	if (fail && *fail && access(fail, F_OK) == 0)
+		return -EIO;
 	return enqueue(ctx, stream,
 		       (struct op){ .dst = dst, .src = src, .len = len,
 				    .event = -1 });

@@ -163,6 +163,8 @@ int qvl_fs_gpu_place(struct qvl_fs *fs, struct qvl_inode *in)
 	if (!S_ISREG(in->mode) || !in->blob)
 		return EINVAL;
 	if (in->gpu) {
+		if (in->gpu->stale)
+			return EBUSY; /* its old block still mapped */
 		touch(fs, in->gpu);
 		return 0;
 	}
@@ -191,7 +193,7 @@ int qvl_fs_gpu_place(struct qvl_fs *fs, struct qvl_inode *in)
 
 int qvl_fs_gpu_unplace(struct qvl_fs *fs, struct qvl_inode *in)
 {
-	if (!in->gpu)
+	if (!qvl_fs_gpu_on(in))
 		return 0;
 	if (kept(in->gpu))
 		return EBUSY;
@@ -209,20 +211,23 @@ void qvl_fs_gpu_forget(struct qvl_fs *fs, struct qvl_inode *in)
 int qvl_fs_gpu_may_resize(const struct qvl_inode *in, uint64_t size)
 {
 	const struct qvl_gpu_rep *r = in->gpu;
-	return r && r->mappers && size > r->block ? EBUSY : 0;
+	return r && !r->stale && r->mappers && size > r->block ? EBUSY : 0;
 }
 
 static void drop(struct qvl_fs *fs, struct qvl_gpu_rep *r)
 {
 	fs->gpu_dropped++;
-	rep_free(fs, r);
+	if (r->mappers)
+		r->stale = 1; /* freed when the last mapper goes */
+	else
+		rep_free(fs, r);
 }
 
 void qvl_fs_gpu_resized(struct qvl_fs *fs, struct qvl_inode *in,
 			uint64_t old)
 {
 	struct qvl_gpu_rep *r = in->gpu;
-	if (!r || in->size == old)
+	if (!r || r->stale || in->size == old)
 		return;
 	if (!kept(r)) {
 		drop(fs, r);
@@ -260,7 +265,7 @@ void qvl_fs_gpu_written(struct qvl_fs *fs, struct qvl_inode *in,
 			uint64_t off, const void *buf, uint64_t len)
 {
 	struct qvl_gpu_rep *r = in->gpu;
-	if (!r || !len)
+	if (!r || r->stale || !len)
 		return;
 	if (!kept(r) || off >= r->len) {
 		if (kept(r)) /* past the end: resized() said all there is */
@@ -297,7 +302,7 @@ static void fill_info(struct qvl_fs *fs, const struct qvl_gpu_rep *r,
 int qvl_fs_gpu_ipc_text(struct qvl_fs *fs, struct qvl_inode *in, char *buf,
 			size_t cap)
 {
-	if (!fs->gpu || !in->gpu) /* getfattr -d: not an error to print */
+	if (!fs->gpu || !in->gpu || in->gpu->stale) /* not an error to print */
 		return -ENODATA;
 	touch(fs, in->gpu);
 	struct qvl_cuda_ipc_info o;
@@ -314,7 +319,7 @@ int qvl_fs_gpu_map(struct qvl_fs *fs, struct qvl_inode *in, uint64_t fh,
 	if (!fs->gpu)
 		return ENODEV;
 	struct qvl_gpu_rep *r = in->gpu;
-	if (!r)
+	if (!r || r->stale)
 		return ENODATA;
 	uint32_t i = 0;
 	while (i < r->nmaps && r->maps[i].fh != fh)
@@ -353,18 +358,30 @@ static int unmap_n(struct qvl_gpu_rep *r, uint64_t fh, uint32_t n)
 	return EINVAL;
 }
 
+/* After a mapper went: a stale replica with none left is freed. */
+static void unmapped(struct qvl_fs *fs, struct qvl_gpu_rep *r)
+{
+	if (r->stale && !r->mappers)
+		rep_free(fs, r);
+}
+
 int qvl_fs_gpu_unmap(struct qvl_fs *fs, struct qvl_inode *in, uint64_t fh)
 {
-	(void)fs;
-	return in->gpu ? unmap_n(in->gpu, fh, 1) : EINVAL;
+	struct qvl_gpu_rep *r = in->gpu;
+	int rc = r ? unmap_n(r, fh, 1) : EINVAL;
+	if (r)
+		unmapped(fs, r);
+	return rc;
 }
 
 void qvl_fs_gpu_release(struct qvl_fs *fs, struct qvl_inode *in,
 			uint64_t fh)
 {
-	(void)fs;
-	if (in->gpu)
-		unmap_n(in->gpu, fh, UINT32_MAX);
+	struct qvl_gpu_rep *r = in->gpu;
+	if (r) {
+		unmap_n(r, fh, UINT32_MAX);
+		unmapped(fs, r);
+	}
 }
 
 int qvl_fs_gpu_may_hand(fuse_req_t req)
@@ -373,18 +390,25 @@ int qvl_fs_gpu_may_hand(fuse_req_t req)
 	return ctx->uid == 0 || ctx->uid == geteuid();
 }
 
+int qvl_fs_gpu_on(const struct qvl_inode *in)
+{
+	return in->gpu && !in->gpu->stale;
+}
+
 uint64_t qvl_fs_gpu_bytes(const struct qvl_inode *in)
 {
-	return in->gpu ? in->gpu->len : 0;
+	return qvl_fs_gpu_on(in) ? in->gpu->len : 0;
 }
 
 void qvl_fs_gpu_counts(struct qvl_fs *fs, struct qvl_gpu_counts *c)
 {
 	memset(c, 0, sizeof(*c));
 	for (struct qvl_gpu_rep *r = fs->gpu_lru; r; r = r->next) {
+		c->mapped += r->mappers != 0;
+		if (r->stale)
+			continue; /* a block, no longer a file's copy */
 		c->files++;
 		c->bytes += r->len;
-		c->mapped += r->mappers != 0;
 		c->pinned += pinned(r);
 	}
 	c->placed = fs->gpu_placed;

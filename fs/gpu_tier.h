@@ -29,6 +29,10 @@ struct qvl_gpu_rep {
 	struct qvl_gpu_rep *prev, *next; /* fs->gpu_lru, most recent first */
 	struct qvl_gpu_map *maps;
 	uint32_t nmaps, capmaps, mappers;
+	/* Could not be kept fresh (a failed copy) while mapped: no longer
+	 * the file's, but its block stays taken until the last mapper is
+	 * gone, so no other file's bytes appear under a mapper's pointer. */
+	uint8_t stale;
 };
 
 /* What the GPU tier counts (.qvl/stats). */
@@ -81,7 +85,9 @@ void qvl_fs_gpu_release(struct qvl_fs *fs, struct qvl_inode *in,
  */
 int qvl_fs_gpu_may_hand(fuse_req_t req);
 
-/* Bytes of @in on the GPU (its size when it has a replica), else 0. */
+/* Is @in on the GPU (a replica that is the file's)?  Its bytes there
+ * (its size), else 0. */
+int qvl_fs_gpu_on(const struct qvl_inode *in);
 uint64_t qvl_fs_gpu_bytes(const struct qvl_inode *in);
 
 void qvl_fs_gpu_counts(struct qvl_fs *fs, struct qvl_gpu_counts *c);

@@ -277,7 +277,7 @@ static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
  * is never shown as 0% or 100% while another tier holds any. */
 static int format_tier(struct qvl_inode *in, char *buf, size_t cap)
 {
-	if (in->gpu) /* the fastest copy; stored says the rest */
+	if (qvl_fs_gpu_on(in)) /* the fastest copy; stored says the rest */
 		return snprintf(buf, cap, "gpu");
 	static const char *const names[] = { "ram", "nvme", "remote" };
 	uint64_t n[3], total;
@@ -354,7 +354,7 @@ static int qvl_get(struct qvl_fs *fs, struct qvl_inode *in, int qa,
 		uint64_t rb = qvl_blob_remote_bytes(in->blob, NULL);
 		uint64_t gb = qvl_fs_gpu_bytes(in);
 		int n = 0;
-		if (gb || in->gpu)
+		if (qvl_fs_gpu_on(in))
 			n = snprintf(buf, cap, "gpu:%" PRIu64 ",", gb);
 		if (n >= 0 && (size_t)n < cap)
 			n += snprintf(buf + n, cap - (size_t)n,

@@ -78,6 +78,7 @@ done
 
 # --- the test device -------------------------------------------------------
 export QVL_GPU_FAKE=$ARENA QVL_GPU_FAKE_DELAY_US=100
+export QVL_GPU_FAKE_FAIL_IF=$QVL_TMP/gpu_fail
 qvl_mount "ram=64M,gpu=16M"
 grep -q "GPU tier: test device" "$QVL_TMP/daemon.log" || fail "no GPU tier line"
 head -c 3000000 /dev/urandom >"$M/a"
@@ -180,6 +181,34 @@ n=1
 for _ in $(seq 50); do n=$(json 's["tiers"]["gpu"]["mapped"]'); [ "$n" = 0 ] && break; sleep 0.1; done
 [ "$n" = 0 ] || fail "a killed mapper is still counted"
 check setfattr -n user.qvl.tier -v gpu "$M/g"   # d may go now
+
+# A mapped copy that cannot be refreshed (the device fails its copies)
+# stops being the file's, but its block stays taken until it is
+# unmapped: no other file's bytes under the mapper's pointer.
+check setfattr -n user.qvl.tier -v ram "$M/g"
+head -c 1000000 /dev/urandom >"$M/h"
+check setfattr -n user.qvl.tier -v gpu "$M/h"
+"${PYC[@]}" - "$M" "$QVL_GPU_FAKE_FAIL_IF" <<'EOF' || fail "stale mapped copy"
+import errno, json, os, sys
+import qvlmem
+m, failf = sys.argv[1], sys.argv[2]
+used = lambda: qvlmem.stats(m)["tiers"]["gpu"]["used"]
+mp = qvlmem.cuda_map(m + "/h")
+before = used()
+open(failf, "w").close()
+with open(m + "/h", "r+b") as f:
+    f.write(b"new bytes")          # the file changes; its copy cannot
+os.unlink(failf)
+assert qvlmem.cuda_info(m + "/h") is None, "a stale copy still offered"
+assert qvlmem.tier(m + "/h") != "gpu"
+assert used() == before, "the mapped block was freed"
+assert qvlmem.stats(m)["tiers"]["gpu"]["mapped"] == 1
+mp.close()
+assert used() == before - (1 << 20), (used(), before)
+qvlmem.move(m + "/h", "gpu")       # placed again, fresh
+assert qvlmem.cuda_info(m + "/h")["size"] == 1000000
+EOF
+arena_same "$M/h" || fail "h placed again: arena bytes differ"
 qvl_umount
 
 # A second user on an allow_other mount may read a file on the GPU, but
@@ -212,7 +241,7 @@ timeout 20 setfattr -n user.qvl.tier -v gpu "$M/bgf" || fail "tier=gpu in a back
 arena_same "$M/bgf" || fail "background daemon: arena bytes differ"
 fusermount3 -u "$M"
 for _ in $(seq 100); do pgrep -f "qvlmemfs -o store=$QVL_STORE" >/dev/null || break; sleep 0.1; done
-unset QVL_GPU_FAKE QVL_GPU_FAKE_DELAY_US
+unset QVL_GPU_FAKE QVL_GPU_FAKE_DELAY_US QVL_GPU_FAKE_FAIL_IF
 
 [ $QVL_FAILS = 0 ] || exit 1
 echo "gpu_tier: all checks passed"
