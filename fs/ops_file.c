@@ -277,7 +277,11 @@ int qvl_fetch_unlocked(struct qvl_fs *fs, fuse_ino_t ino, uint64_t off,
 				? len
 				: (uint64_t)QVL_AHEAD_MAX << fs->chunk_shift;
 	int err = 0;
-	for (uint64_t at = off; !err && fs->tm && len && at - off < len;
+	/* A load larger than RAM would only push its own start out. */
+	uint64_t most = mode == QVL_FETCH_EDGES ? len
+						: qvl_pool_budget(fs->pool);
+	for (uint64_t at = off; !err && fs->tm && len && at - off < len &&
+				at - off < most;
 	     at += step) {
 		uint64_t n = len - (at - off) < step ? len - (at - off) : step;
 		for (unsigned round = 1; !err && in && in->blob &&
