@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gpu_tier.h"
 #include "ops_i.h"
 #include "pressure.h"
 #include "ttl.h"
@@ -183,7 +184,7 @@ int qvl_bg_start(struct qvl_fs *fs)
 	}
 	fs->bg_running = 2;
 	if (qvl_ttl_start(fs) || qvl_pressure_start(fs) ||
-	    qvl_tm_mover_start(fs->tm)) {
+	    qvl_tm_mover_start(fs->tm) || qvl_fs_gpu_pins_start(fs)) {
 		qvl_bg_stop(fs);
 		return -EAGAIN;
 	}
@@ -192,6 +193,7 @@ int qvl_bg_start(struct qvl_fs *fs)
 
 void qvl_bg_stop(struct qvl_fs *fs)
 {
+	qvl_fs_gpu_pins_stop(fs);
 	qvl_tm_mover_stop(fs->tm);
 	pthread_mutex_lock(&fs->bg_lock);
 	int running = fs->bg_running;

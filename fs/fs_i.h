@@ -201,6 +201,9 @@ struct qvl_fs {
 	int gpu_asked;
 	struct qvl_gpu_rep *gpu_lru, *gpu_lru_tail;
 	uint64_t gpu_placed, gpu_evicted, gpu_dropped, gpu_refreshed;
+	pthread_t gpu_pinner; /* places pinned files after a mount */
+	int gpu_pinner_on;
+	atomic_int gpu_pinner_stop;
 	/* open files' numbers (fi->fh): a GPU mapper is known by its own */
 	_Atomic uint64_t next_fh;
 };

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "gpu_tier.h"
+#include "ops_i.h"
 
 void qvl_fs_gpu_open(struct qvl_fs *fs, const struct qvl_gpu_config *cfg)
 {
@@ -189,6 +190,68 @@ int qvl_fs_gpu_place(struct qvl_fs *fs, struct qvl_inode *in)
 	lru_front(fs, r);
 	fs->gpu_placed++;
 	return 0;
+}
+
+/* The pinned file after inode @after not yet on the GPU, or NULL. */
+static struct qvl_inode *next_pinned(struct qvl_fs *fs, uint64_t after)
+{
+	struct qvl_inode *best = NULL;
+	for (size_t i = 0; i < fs->itab_size; i++)
+		for (struct qvl_inode *in = fs->itab[i]; in; in = in->hnext)
+			if (in->ino > after && S_ISREG(in->mode) &&
+			    in->blob && in->hints.pin == QVL_PIN_GPU &&
+			    !in->gpu && (!best || in->ino < best->ino))
+				best = in;
+	return best;
+}
+
+static void *pinner(void *arg)
+{
+	struct qvl_fs *fs = arg;
+	uint64_t after = 0;
+	unsigned placed = 0, failed = 0;
+	pthread_mutex_lock(&fs->lock);
+	while (!atomic_load(&fs->gpu_pinner_stop) && fs->gpu) {
+		struct qvl_inode *in = next_pinned(fs, after);
+		if (!in)
+			break;
+		uint64_t ino = after = in->ino;
+		/* Its bytes come without the lock, as tier=gpu's do. */
+		qvl_fetch_unlocked(fs, ino, 0, in->size, QVL_FETCH_ALL, &in);
+		if (!in || in->hints.pin != QVL_PIN_GPU || in->gpu)
+			continue;
+		int rc = qvl_fs_gpu_place(fs, in);
+		placed += !rc;
+		if (rc && failed++ < 8)
+			fprintf(stderr, "qvlmemfs: inode %" PRIu64 " is pinned "
+					"to the GPU but cannot be placed: %s\n",
+				ino, strerror(rc));
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (placed || failed)
+		fprintf(stderr, "qvlmemfs: GPU tier: %u pinned files placed, "
+				"%u could not be\n", placed, failed);
+	return NULL;
+}
+
+int qvl_fs_gpu_pins_start(struct qvl_fs *fs)
+{
+	if (!fs->gpu || fs->gpu_pinner_on)
+		return 0;
+	atomic_store(&fs->gpu_pinner_stop, 0);
+	if (pthread_create(&fs->gpu_pinner, NULL, pinner, fs))
+		return -EAGAIN;
+	fs->gpu_pinner_on = 1;
+	return 0;
+}
+
+void qvl_fs_gpu_pins_stop(struct qvl_fs *fs)
+{
+	if (!fs->gpu_pinner_on)
+		return;
+	atomic_store(&fs->gpu_pinner_stop, 1);
+	pthread_join(fs->gpu_pinner, NULL);
+	fs->gpu_pinner_on = 0;
 }
 
 int qvl_fs_gpu_unplace(struct qvl_fs *fs, struct qvl_inode *in)

@@ -46,6 +46,12 @@ struct qvl_gpu_counts {
 void qvl_fs_gpu_open(struct qvl_fs *fs, const struct qvl_gpu_config *cfg);
 void qvl_fs_gpu_close(struct qvl_fs *fs);
 
+/* After the loop starts (qvl_bg_start): a thread places the files pinned
+ * to the GPU (pin=gpu outlives a remount; the arena does not), one at a
+ * time under fs->lock, as tier=gpu would.  Stopped by qvl_bg_stop. */
+int qvl_fs_gpu_pins_start(struct qvl_fs *fs);
+void qvl_fs_gpu_pins_stop(struct qvl_fs *fs);
+
 /* tier=gpu or pin=gpu: upload @in now, evicting replicas that are neither
  * pinned nor mapped when it does not fit.  0, ENODEV, ENOSPC, EIO... */
 int qvl_fs_gpu_place(struct qvl_fs *fs, struct qvl_inode *in);

@@ -114,6 +114,13 @@ fallocate -p -o 4096 -l 100000 "$M/b"
 arena_same "$M/b" || fail "b: punched range not zero on the device"
 truncate -s 1000000 "$M/b"
 arena_same "$M/b" || fail "b: shrink"
+# pin=gpu outlives a remount (the arena does not): placed again.
+qvl_umount
+qvl_mount "ram=64M,gpu=16M"
+for _ in $(seq 100); do [ "$(gx "$M/b" tier)" = gpu ] && break; sleep 0.1; done
+[ "$(gx "$M/b" tier)" = gpu ] || fail "a pinned file not placed again after a remount"
+arena_same "$M/b" || fail "b after a remount: arena bytes differ"
+grep -q "1 pinned files placed" "$QVL_TMP/daemon.log" || fail "no log line for the pinned files placed"
 rm "$M/b"
 
 # Full: the unheld replica goes, the pinned one stays; then ENOSPC.
