@@ -202,14 +202,34 @@ void qvl_gpu_up_send(struct qvl_gpu_up *up, size_t n)
 		return;
 	}
 	g->stage_busy[k] = 1;
+	up->used |= 1u << k;
 	up->sent += n;
+}
+
+int qvl_gpu_up_wait(struct qvl_gpu_up *up)
+{
+	struct qvl_gpu *g = up->gpu;
+	/* Each event may have been recorded again by a later upload: then
+	 * this waits for that copy too, longer but never too short. */
+	for (unsigned k = 0; k < g->nstage; k++) {
+		if (!(up->used & 1u << k))
+			continue;
+		int rc = g->dev->wait(g->ctx, k);
+		if (rc && !up->rc)
+			up->rc = rc;
+	}
+	up->waited = 1;
+	return up->rc;
 }
 
 int qvl_gpu_up_end(struct qvl_gpu_up *up)
 {
 	struct qvl_gpu *g = up->gpu;
-	for (unsigned k = 0; k < g->nstage; k++) {
-		if (!g->stage_busy[k])
+	/* After an up_wait() the buffers stay marked busy: another upload
+	 * may have sent through one meanwhile, and its next user waits for
+	 * the event (at once when the copy is done). */
+	for (unsigned k = 0; !up->waited && k < g->nstage; k++) {
+		if (!(up->used & 1u << k))
 			continue;
 		int rc = g->dev->wait(g->ctx, k);
 		if (rc && !up->rc)

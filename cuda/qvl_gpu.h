@@ -79,12 +79,19 @@ uint64_t qvl_gpu_block_size(const struct qvl_gpu *gpu, uint64_t len);
  * qvl_gpu_up_buf() waits only for the copy that last used that buffer, so
  * filling one overlaps the copies of the ones before.  Pieces land back to
  * back from @dst on.  Sending more than @len is -EINVAL at the end.
+ *
+ * Every call is under the caller's one lock, except qvl_gpu_up_wait():
+ * it waits for this upload's copies and touches nothing shared, so a
+ * caller may let its lock go for the wait (another upload may use the
+ * ring meanwhile), then take it again for qvl_gpu_up_end().
  */
 struct qvl_gpu_up {
 	struct qvl_gpu *gpu;
 	uint64_t dst, len, sent;
 	uint64_t t0;
-	unsigned cur; /* the staging buffer up_buf handed out */
+	unsigned cur;  /* the staging buffer up_buf handed out */
+	unsigned used; /* bit k: this upload sent through buffer k */
+	int waited;
 	int rc;
 };
 
@@ -92,6 +99,7 @@ void qvl_gpu_up_begin(struct qvl_gpu *gpu, struct qvl_gpu_up *up,
 		      uint64_t dst, uint64_t len);
 void *qvl_gpu_up_buf(struct qvl_gpu_up *up, size_t *cap);
 void qvl_gpu_up_send(struct qvl_gpu_up *up, size_t n);
+int qvl_gpu_up_wait(struct qvl_gpu_up *up);
 int qvl_gpu_up_end(struct qvl_gpu_up *up);
 
 /*

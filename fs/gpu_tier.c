@@ -134,28 +134,51 @@ static int up_bytes(struct qvl_fs *fs, struct qvl_gpu_rep *r, uint64_t at,
 	return -qvl_gpu_upload(fs->gpu, r->off + at, buf, len, 0);
 }
 
-/* The whole file into its replica's block, read through the blob. */
-static int up_file(struct qvl_fs *fs, struct qvl_inode *in,
-		   struct qvl_gpu_rep *r)
+/*
+ * File @ino's @size bytes into the arena at @off, read through the blob a
+ * staging buffer at a time.  With @unlocked, fs->lock is let go after
+ * each piece (its copy runs meanwhile), so a large file does not hold up
+ * every other request; the file must then stay at blob version @version
+ * throughout (EAGAIN: it changed or went).  0, EAGAIN, ESTALE, ENOMEM, or
+ * EIO (the store or the device failed).
+ */
+static int up_file(struct qvl_fs *fs, uint64_t ino, uint64_t off,
+		   uint64_t size, uint64_t version, int unlocked)
 {
 	struct qvl_gpu_up up;
 	int err = 0;
-	qvl_gpu_up_begin(fs->gpu, &up, r->off, in->size);
-	for (uint64_t done = 0; done < in->size && !up.rc && !err;) {
+	qvl_gpu_up_begin(fs->gpu, &up, off, size);
+	for (uint64_t done = 0; done < size && !up.rc && !err;) {
+		struct qvl_inode *in = qvl_inode_get(fs, ino);
+		if (!in || !in->blob || qvl_blob_version(in->blob) != version) {
+			err = EAGAIN;
+			break;
+		}
 		size_t cap;
 		char *p = qvl_gpu_up_buf(&up, &cap);
-		size_t n = in->size - done < cap ? (size_t)(in->size - done)
-						 : cap;
+		size_t n = size - done < cap ? (size_t)(size - done) : cap;
 		err = -qvl_blob_read(in->blob, p, n, done);
 		if (!err)
 			qvl_gpu_up_send(&up, n);
 		done += n;
+		if (unlocked && done < size) {
+			pthread_mutex_unlock(&fs->lock);
+			pthread_mutex_lock(&fs->lock);
+		}
+	}
+	if (unlocked) { /* the last copies, without the lock */
+		pthread_mutex_unlock(&fs->lock);
+		qvl_gpu_up_wait(&up);
+		pthread_mutex_lock(&fs->lock);
 	}
 	int rc = -qvl_gpu_up_end(&up);
-	if (err == ESTALE || err == ENOMEM)
+	if (err == EAGAIN || err == ESTALE || err == ENOMEM)
 		return err;
 	return err ? EIO : rc ? EIO : 0;
 }
+
+/* Tries with the lock let go between pieces before one that keeps it. */
+#define PLACE_UNLOCKED_TRIES 3
 
 int qvl_fs_gpu_place(struct qvl_fs *fs, struct qvl_inode *in)
 {
@@ -163,33 +186,46 @@ int qvl_fs_gpu_place(struct qvl_fs *fs, struct qvl_inode *in)
 		return ENODEV;
 	if (!S_ISREG(in->mode) || !in->blob)
 		return EINVAL;
-	if (in->gpu) {
-		if (in->gpu->stale)
-			return EBUSY; /* its old block still mapped */
-		touch(fs, in->gpu);
-		return 0;
+	uint64_t ino = in->ino;
+	for (unsigned tries = 0;; tries++) {
+		if (in->gpu) { /* here already, or placed meanwhile */
+			if (in->gpu->stale)
+				return EBUSY; /* its old block still mapped */
+			touch(fs, in->gpu);
+			return 0;
+		}
+		uint64_t off, size = in->size;
+		uint64_t version = qvl_blob_version(in->blob);
+		int err = block_for(fs, size, &off);
+		if (err)
+			return err;
+		/* The block is no replica's yet: nothing evicts it. */
+		err = up_file(fs, ino, off, size, version,
+			      tries < PLACE_UNLOCKED_TRIES);
+		in = qvl_inode_get(fs, ino);
+		if (!err && in && !in->gpu &&
+		    qvl_blob_version(in->blob) == version) {
+			struct qvl_gpu_rep *r = calloc(1, sizeof(*r));
+			if (!r) {
+				qvl_gpu_free(fs->gpu, off);
+				return ENOMEM;
+			}
+			*r = (struct qvl_gpu_rep){
+				.in = in, .off = off, .len = size,
+				.block = qvl_gpu_block_size(fs->gpu,
+							    size ? size : 1),
+			};
+			in->gpu = r;
+			lru_front(fs, r);
+			fs->gpu_placed++;
+			return 0;
+		}
+		qvl_gpu_free(fs->gpu, off);
+		if (!in)
+			return ENOENT;
+		if (err && err != EAGAIN)
+			return err;
 	}
-	struct qvl_gpu_rep *r = calloc(1, sizeof(*r));
-	if (!r)
-		return ENOMEM;
-	int err = block_for(fs, in->size, &r->off);
-	if (err) {
-		free(r);
-		return err;
-	}
-	r->block = qvl_gpu_block_size(fs->gpu, in->size ? in->size : 1);
-	r->len = in->size;
-	err = up_file(fs, in, r);
-	if (err) {
-		qvl_gpu_free(fs->gpu, r->off);
-		free(r);
-		return err;
-	}
-	r->in = in;
-	in->gpu = r;
-	lru_front(fs, r);
-	fs->gpu_placed++;
-	return 0;
 }
 
 /* The pinned file after inode @after not yet on the GPU, or NULL. */
@@ -311,7 +347,8 @@ void qvl_fs_gpu_resized(struct qvl_fs *fs, struct qvl_inode *in,
 		}
 		lru_front(fs, r);
 		r->block = qvl_gpu_block_size(fs->gpu, in->size);
-		if (up_file(fs, in, r)) {
+		if (up_file(fs, in->ino, r->off, in->size,
+			    qvl_blob_version(in->blob), 0)) {
 			drop(fs, r);
 			return;
 		}

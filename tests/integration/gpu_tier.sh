@@ -238,6 +238,26 @@ rm -f "$M/pub"
 [ "$(json 's["tiers"]["gpu"]["used"]')" = 0 ] || fail "arena not empty after rm"
 qvl_umount
 
+# A placement lets the filesystem's lock go between its pieces: with
+# copies made slow (0.3 s each), other requests answer meanwhile.
+QVL_GPU_FAKE_DELAY_US=300000 qvl_mount "ram=64M,gpu=16M"
+head -c 12000000 /dev/urandom >"$M/big"
+echo other >"$M/other"
+(s=$(date +%s%N); setfattr -n user.qvl.tier -v gpu "$M/big"
+ echo $((($(date +%s%N) - s) / 1000000)) >"$QVL_TMP/place_ms") &
+PP=$!
+sleep 0.2
+t0=$(date +%s%N)
+[ "$(cat "$M/other")" = other ] || fail "read during a placement"
+ls "$M" >/dev/null || fail "ls during a placement"
+t1=$(date +%s%N)
+wait $PP
+[ "$(cat "$QVL_TMP/place_ms")" -ge 500 ] || fail "the placement was not slow ($(cat "$QVL_TMP/place_ms") ms): the check proves nothing"
+[ $(((t1 - t0) / 1000000)) -lt 300 ] ||
+	fail "other requests waited $(((t1 - t0) / 1000000)) ms for a placement"
+arena_same "$M/big" || fail "big: arena bytes differ"
+qvl_umount
+
 # A daemon that forks into the background opens the device after the
 # fork (CUDA's context, like the test device's threads, does not cross
 # one): placement works there too.
