@@ -366,6 +366,20 @@ def cuda_info(path):
     return out
 
 
+def _typed(t, path):
+    """Bytes (a uint8 torch tensor, on any device) as PATH's dtype and
+    shape, as torch() gives them; block types stay (blocks, bytes)."""
+    import torch as _torch
+    dt, shape = meta(path)
+    load, view = _torch_dtypes(_torch, dt)
+    if DTYPES[dt][2] is None:
+        return t.reshape(-1, DTYPES[dt][1])
+    t = t.view(load)
+    if view is not None:
+        t = t.view(view)
+    return t.reshape(shape)
+
+
 class CudaMapping:
     """A device pointer to a file's bytes on the GPU tier (cuda_map()).
 
@@ -387,13 +401,7 @@ class CudaMapping:
         """A torch CUDA tensor over the same device bytes, with the
         file's dtype and shape (needs torch built with CUDA)."""
         import torch as _torch
-        t = _torch.as_tensor(self, device="cuda")
-        dt, shape = meta(self.path)
-        load, view = _torch_dtypes(_torch, dt)
-        t = t.view(load)
-        if view is not None:
-            t = t.view(view)
-        return t.reshape(shape) if DTYPES[dt][2] is not None else t
+        return _typed(_torch.as_tensor(self, device="cuda"), self.path)
 
     def close(self):
         if self.ptr:

@@ -216,6 +216,22 @@ qvlmem.move(m + "/h", "gpu")       # placed again, fresh
 assert qvlmem.cuda_info(m + "/h")["size"] == 1000000
 EOF
 arena_same "$M/h" || fail "h placed again: arena bytes differ"
+# What CudaMapping.torch() makes of the device bytes (the view, on CPU
+# bytes here: no CUDA): the file's dtype and shape, as qvlmem.torch().
+if "$PY" -c 'import torch' 2>/dev/null; then
+	head -c 8192 /dev/urandom >"$M/t16"
+	setfattr -n user.qvl.dtype -v bf16 "$M/t16"
+	setfattr -n user.qvl.shape -v 64,64 "$M/t16"
+	"$PY" - "$M/t16" <<'EOF' || fail "the CUDA tensor's view"
+import sys, torch, qvlmem
+p = sys.argv[1]
+t = qvlmem._typed(torch.frombuffer(bytearray(open(p, "rb").read()),
+                                   dtype=torch.uint8), p)
+ref = qvlmem.torch(p)
+assert t.dtype == ref.dtype and t.shape == ref.shape, (t.dtype, t.shape)
+assert torch.equal(t.view(torch.int16), ref.view(torch.int16))
+EOF
+fi
 qvl_umount
 
 # A second user on an allow_other mount may read a file on the GPU, but
