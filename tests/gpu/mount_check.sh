@@ -38,6 +38,17 @@ head -c 20000000 /dev/urandom >"$M/c"
 setfattr -n user.qvl.tier -v gpu "$M/c" || bad "tier=gpu c (evicting a)"
 [ "$(getfattr --only-values -n user.qvl.tier "$M/a")" != gpu ] || bad "a not evicted"
 "$B/tests/gpu_map_check" "$M/c" >>"$OUT" || bad "c"
+# Every codec, placed from its frames in the store.
+head -c 1200000 /dev/urandom >"$W/g16" # any bits: the device must hold what a read returns
+for c in auto none zstd shuffle-zstd q8_0 f8e4m3; do
+	f=$M/c_$c
+	: >"$f"; setfattr -n user.qvl.dtype -v bf16 "$f"; setfattr -n user.qvl.codec -v "$c" "$f"
+	cat "$W/g16" >"$f"
+	setfattr -n user.qvl.tier -v nvme "$f" && setfattr -n user.qvl.tier -v gpu "$f" ||
+		bad "codec $c: placement"
+	"$B/tests/gpu_map_check" "$f" >>"$OUT" || bad "codec $c: device bytes differ from a read"
+	rm -f "$f"
+done
 grep -A3 '^gpu:' "$M/.qvl/stats" | tee -a "$OUT"
 fusermount3 -u "$M"
 wait

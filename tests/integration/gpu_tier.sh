@@ -123,6 +123,25 @@ arena_same "$M/b" || fail "b after a remount: arena bytes differ"
 grep -q "1 pinned files placed" "$QVL_TMP/daemon.log" || fail "no log line for the pinned files placed"
 rm "$M/b"
 
+# Every codec: a bf16 file coded into the store (tier=nvme), then placed
+# on the GPU from its frames: the device holds what a read returns
+# (dequantized values for the lossy ones).
+"$PY" - "$QVL_TMP/g16" <<'EOF'
+import sys, numpy as np
+v = (np.random.default_rng(3).normal(0, 0.02, 600000)).astype(np.float32)
+open(sys.argv[1], "wb").write((v.view(np.uint32) >> 16).astype(np.uint16).tobytes())
+EOF
+for c in auto none zstd shuffle-zstd q8_0 f8e4m3; do
+	: >"$M/c_$c"
+	setfattr -n user.qvl.dtype -v bf16 "$M/c_$c"
+	setfattr -n user.qvl.codec -v "$c" "$M/c_$c"
+	cat "$QVL_TMP/g16" >"$M/c_$c"
+	check setfattr -n user.qvl.tier -v nvme "$M/c_$c"
+	check setfattr -n user.qvl.tier -v gpu "$M/c_$c"
+	arena_same "$M/c_$c" || fail "codec $c: arena bytes differ from a read"
+	rm "$M/c_$c"
+done
+
 # Full: the unheld replica goes, the pinned one stays; then ENOSPC.
 head -c 2000000 /dev/urandom >"$M/c"
 head -c 5000000 /dev/urandom >"$M/d"
