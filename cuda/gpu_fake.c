@@ -139,9 +139,10 @@ static int fake_open(int dev, unsigned events, void **ctx,
 		 f->path ? ", arena in " : "", f->path ? f->path : "");
 	for (unsigned i = 0; i < QVL_GPU_STREAMS; i++) {
 		struct start *st = malloc(sizeof(*st));
-		if (!st || (*st = (struct start){ f, i },
-			    pthread_create(&f->s[i].thread, NULL, stream_main,
-					   st))) {
+		if (st)
+			*st = (struct start){ f, i };
+		if (!st || pthread_create(&f->s[i].thread, NULL, stream_main,
+					  st)) {
 			free(st);
 			f->s[i].thread = 0;
 			fake_close(f);

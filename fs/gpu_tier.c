@@ -228,42 +228,56 @@ int qvl_fs_gpu_place(struct qvl_fs *fs, struct qvl_inode *in)
 	}
 }
 
-/* The pinned file after inode @after not yet on the GPU, or NULL. */
-static struct qvl_inode *next_pinned(struct qvl_fs *fs, uint64_t after)
+/* The files pinned to the GPU at mount, by number (one walk of the inode
+ * table, not one per file); *@n of them, NULL when none or no memory. */
+static uint64_t *pinned_inos(struct qvl_fs *fs, size_t *n)
 {
-	struct qvl_inode *best = NULL;
-	for (size_t i = 0; i < fs->itab_size; i++)
-		for (struct qvl_inode *in = fs->itab[i]; in; in = in->hnext)
-			if (in->ino > after && S_ISREG(in->mode) &&
-			    in->blob && in->hints.pin == QVL_PIN_GPU &&
-			    !in->gpu && (!best || in->ino < best->ino))
-				best = in;
-	return best;
+	uint64_t *v = NULL;
+	size_t cap = 0;
+	*n = 0;
+	for (size_t i = 0; i < fs->itab_size; i++) {
+		for (struct qvl_inode *in = fs->itab[i]; in; in = in->hnext) {
+			if (!S_ISREG(in->mode) || !in->blob ||
+			    in->hints.pin != QVL_PIN_GPU)
+				continue;
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 64;
+				uint64_t *w = realloc(v, cap * sizeof(*v));
+				if (!w)
+					return v; /* the ones so far */
+				v = w;
+			}
+			v[(*n)++] = in->ino;
+		}
+	}
+	return v;
 }
 
 static void *pinner(void *arg)
 {
 	struct qvl_fs *fs = arg;
-	uint64_t after = 0;
 	unsigned placed = 0, failed = 0;
+	size_t n;
 	pthread_mutex_lock(&fs->lock);
-	while (!atomic_load(&fs->gpu_pinner_stop) && fs->gpu) {
-		struct qvl_inode *in = next_pinned(fs, after);
+	uint64_t *inos = pinned_inos(fs, &n);
+	for (size_t k = 0; k < n && !atomic_load(&fs->gpu_pinner_stop); k++) {
+		struct qvl_inode *in = qvl_inode_get(fs, inos[k]);
 		if (!in)
-			break;
-		uint64_t ino = after = in->ino;
-		/* Its bytes come without the lock, as tier=gpu's do. */
-		qvl_fetch_unlocked(fs, ino, 0, in->size, QVL_FETCH_ALL, &in);
-		if (!in || in->hints.pin != QVL_PIN_GPU || in->gpu)
 			continue;
+		/* Its bytes come without the lock, as tier=gpu's do. */
+		qvl_fetch_unlocked(fs, inos[k], 0, in->size, QVL_FETCH_ALL,
+				   &in);
+		if (!in || in->hints.pin != QVL_PIN_GPU || in->gpu)
+			continue; /* gone, unpinned or placed meanwhile */
 		int rc = qvl_fs_gpu_place(fs, in);
 		placed += !rc;
 		if (rc && failed++ < 8)
 			fprintf(stderr, "qvlmemfs: inode %" PRIu64 " is pinned "
 					"to the GPU but cannot be placed: %s\n",
-				ino, strerror(rc));
+				inos[k], strerror(rc));
 	}
 	pthread_mutex_unlock(&fs->lock);
+	free(inos);
 	if (placed || failed)
 		fprintf(stderr, "qvlmemfs: GPU tier: %u pinned files placed, "
 				"%u could not be\n", placed, failed);

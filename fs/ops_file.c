@@ -432,11 +432,9 @@ static void qvl_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 	if (mode & FALLOC_FL_PUNCH_HOLE)
 		err = qvl_fetch_unlocked(fs, ino, (uint64_t)off,
 					 (uint64_t)len, QVL_FETCH_EDGES, &in);
-	if (err)
-		; /* nothing changed */
-	else if (!in || !in->blob)
+	if (!err && (!in || !in->blob))
 		err = in ? ENODEV : ENOENT;
-	else
+	else if (!err)
 		err = do_fallocate(fs, in, mode, (uint64_t)off, (uint64_t)len);
 	pthread_mutex_unlock(&fs->lock);
 	if (err == ENOSPC)

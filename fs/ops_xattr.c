@@ -256,7 +256,8 @@ static void qvl_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	 * RAM has room: Redis or the disk answering holds up nobody else.
 	 * (Best effort: the set fetches what is left, and says what went
 	 * wrong.) */
-	if (in && in->blob && S_ISREG(in->mode) && loads_file(qa, value, size, fs->gpu != NULL))
+	if (in && in->blob && S_ISREG(in->mode) &&
+	    loads_file(qa, value, size, fs->gpu != NULL))
 		qvl_fetch_unlocked(fs, ino, 0, in->size, QVL_FETCH_ALL, &in);
 	if (!in)
 		err = ENOENT;
